@@ -1,0 +1,1 @@
+//! NacreousLute layout crate (being built; see its issue).

@@ -1,0 +1,1 @@
+//! NacreousLute window crate (being built; see its issue).
