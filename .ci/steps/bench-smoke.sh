@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Benchmarks must build and run; their numbers are not judged here (no timing thresholds).
+# Every benchmark binary must build and finish its --quick mode with BENCH lines; the numbers
+# are not judged here (no timing thresholds in CI).
 set -euo pipefail
 cargo build --profile bench-release -p lute-bench --bins
-for b in target/bench-release/channels; do
-  [ -x "$b" ] && "$b" --quick | tail -n 40
+for src in crates/lute-bench/src/bin/*.rs; do
+  b=$(basename "$src" .rs)
+  echo "--- $b --quick ---"
+  out=$("target/bench-release/$b" --quick)
+  echo "$out" | tail -n 30
+  echo "$out" | grep -q '^BENCH ' || { echo "$b printed no BENCH lines"; exit 1; }
 done
