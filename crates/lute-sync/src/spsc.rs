@@ -1,0 +1,755 @@
+//! A bounded single-producer single-consumer ring: the primary fast path.
+//!
+//! # Layout
+//!
+//! `head` (next index to read, written only by the [`Consumer`]) and `tail` (next index to
+//! write, written only by the [`Producer`]) live on separate cache lines (`CachePadded`, 128
+//! bytes on x86-64, which also defeats the adjacent-line prefetcher). Indices grow without
+//! bound (wrapping `usize`) and are mapped to slots with `index & mask`, so `tail - head` is
+//! the fill level and full/empty need no extra flag. Each end keeps a private copy of its own
+//! index and a *cached* copy of the other end's index, and reads the shared copy only when the
+//! cached one says full (producer) or empty (consumer). In steady state an end touches the
+//! other end's cache line once per lap, not once per item.
+//!
+//! # Memory orders (audit)
+//!
+//! | operation | order | happens-before edge |
+//! |---|---|---|
+//! | producer: store `tail` after writing slots | Release | slot writes → consumer's Acquire load of `tail` → slot reads |
+//! | consumer: load `tail` | Acquire | pairs with the store above |
+//! | consumer: store `head` after reading slots | Release | slot reads → producer's Acquire load of `head` → slot overwrites (no write-after-read race) |
+//! | producer: load `head` | Acquire | pairs with the store above |
+//! | own index loads | none (private copy) | an end never loads its own shared index |
+//! | store `*_alive = false` on drop | Release | the dropped end's last publish → the peer's Acquire load of the flag |
+//! | load peer's `*_alive` | Acquire | pairs with the store above; the consumer re-reads `tail` after seeing the producer gone so no item is lost |
+//!
+//! No `SeqCst` and no read-modify-write on this path. The blocking operations
+//! ([`Producer::push`], [`Consumer::pop`]) additionally use the notifier's `SeqCst` fence
+//! (see [`crate::wait`]); `try_*` operations never do.
+//!
+//! Batch operations ([`Producer::push_slice`], [`Producer::push_iter`],
+//! [`Consumer::pop_slice`], [`Consumer::pop_batch`]) write or read a contiguous run of slots
+//! (two runs when they wrap) and publish the index once.
+//!
+//! # Examples
+//!
+//! ```
+//! use lute_sync::spsc;
+//! let (mut tx, mut rx) = spsc::channel::<u64>(4).unwrap();
+//! tx.try_push(1).unwrap();
+//! assert_eq!(tx.push_slice(&[2, 3, 4, 5]), 3); // one slot was taken
+//! assert_eq!(rx.try_pop(), Ok(1));
+//! let mut out = [0; 8];
+//! assert_eq!(rx.pop_slice(&mut out), 3);
+//! assert_eq!(&out[..3], &[2, 3, 4]);
+//! ```
+
+use crate::CapacityError;
+use crate::error::{PopError, PushError, check_capacity};
+use crate::primitive::{Arc, AtomicBool, AtomicUsize, Ordering, PUBLISH, UnsafeCell};
+use crate::wait::{Notifier, WaitStrategy};
+use crossbeam_utils::CachePadded;
+use std::mem::MaybeUninit;
+
+/// State shared by the two ends.
+struct Shared<T> {
+    /// Next index the consumer reads. Written only by the consumer (Release); read by the
+    /// producer (Acquire) when its cached copy says full.
+    head: CachePadded<AtomicUsize>,
+    /// Next index the producer writes. Written only by the producer (Release); read by the
+    /// consumer (Acquire) when its cached copy says empty. Invariant: `tail - head <= capacity`.
+    tail: CachePadded<AtomicUsize>,
+    /// Read-only after construction: `capacity - 1` (capacity is a power of two).
+    mask: usize,
+    /// Slot `i & mask` holds an initialised value iff `head <= i < tail`.
+    slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    /// Cold: lifecycle flags and the notifiers of the blocking operations.
+    cold: CachePadded<Cold>,
+}
+
+struct Cold {
+    producer_alive: AtomicBool,
+    consumer_alive: AtomicBool,
+    /// Woken when items are published (consumers blocked on empty wait here). Shared with a
+    /// [`crate::fan_in::FanIn`] that waits on several rings.
+    not_empty: Arc<Notifier>,
+    /// Woken when slots are freed (a producer blocked on full waits here).
+    not_full: Notifier,
+}
+
+impl<T> Shared<T> {
+    /// # Safety
+    /// Callers access the returned slot only under the ownership rules of the module docs.
+    #[inline(always)]
+    fn slot(&self, index: usize) -> &UnsafeCell<MaybeUninit<T>> {
+        // SAFETY: `index & mask < capacity == slots.len()`.
+        unsafe { self.slots.get_unchecked(index & self.mask) }
+    }
+
+    fn capacity(&self) -> usize {
+        self.mask + 1
+    }
+}
+
+impl<T> Drop for Shared<T> {
+    fn drop(&mut self) {
+        // Both ends are gone (this is the last Arc) and each published its final index in its
+        // own Drop, so [head, tail) is exactly the set of initialised slots.
+        let head = self.head.load(Ordering::Acquire);
+        let tail = self.tail.load(Ordering::Acquire);
+        let mut i = head;
+        while i != tail {
+            // SAFETY: slots in [head, tail) are initialised and no longer shared.
+            self.slot(i)
+                .with_mut(|p| unsafe { (*p).assume_init_drop() });
+            i = i.wrapping_add(1);
+        }
+    }
+}
+
+// SAFETY: values of `T` move from the producer's thread to the consumer's, so `T: Send` is
+// required and sufficient; each slot is accessed by one end at a time (module docs).
+unsafe impl<T: Send> Send for Shared<T> {}
+// SAFETY: as above: the shared state is only touched through the two ends' protocol.
+unsafe impl<T: Send> Sync for Shared<T> {}
+
+/// Largest supported ring capacity.
+pub const MAX_CAPACITY: usize = 1 << 30;
+
+/// Creates a ring of `capacity` slots (a power of two), pre-allocated.
+///
+/// # Errors
+/// [`CapacityError`] if `capacity` is 0, not a power of two, or above [`MAX_CAPACITY`].
+///
+/// # Examples
+/// ```
+/// use lute_sync::{spsc, CapacityError};
+/// assert!(spsc::channel::<u8>(8).is_ok());
+/// assert_eq!(spsc::channel::<u8>(6).err(), Some(CapacityError::NotPowerOfTwo(6)));
+/// ```
+pub fn channel<T>(capacity: usize) -> Result<(Producer<T>, Consumer<T>), CapacityError> {
+    channel_with_notifier(capacity, Arc::new(Notifier::new()))
+}
+
+pub(crate) fn channel_with_notifier<T>(
+    capacity: usize,
+    not_empty: Arc<Notifier>,
+) -> Result<(Producer<T>, Consumer<T>), CapacityError> {
+    let capacity = check_capacity(capacity)?;
+    let slots = (0..capacity)
+        .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+        .collect();
+    let shared = Arc::new(Shared {
+        head: CachePadded::new(AtomicUsize::new(0)),
+        tail: CachePadded::new(AtomicUsize::new(0)),
+        mask: capacity - 1,
+        slots,
+        cold: CachePadded::new(Cold {
+            producer_alive: AtomicBool::new(true),
+            consumer_alive: AtomicBool::new(true),
+            not_empty,
+            not_full: Notifier::new(),
+        }),
+    });
+    Ok((
+        Producer {
+            shared: shared.clone(),
+            tail: 0,
+            cached_head: 0,
+        },
+        Consumer {
+            shared,
+            head: 0,
+            cached_tail: 0,
+        },
+    ))
+}
+
+/// The writing end of an SPSC ring. Not `Clone`: exactly one producer exists.
+pub struct Producer<T> {
+    shared: Arc<Shared<T>>,
+    /// Private copy of `shared.tail` (always equal to it after each operation returns).
+    tail: usize,
+    /// Last value of `shared.head` seen; `<=` the real head.
+    cached_head: usize,
+}
+
+impl<T> std::fmt::Debug for Producer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Producer")
+            .field("capacity", &self.capacity())
+            .field("tail", &self.tail)
+            .finish()
+    }
+}
+
+impl<T> Producer<T> {
+    /// Number of slots in the ring.
+    pub fn capacity(&self) -> usize {
+        self.shared.capacity()
+    }
+
+    /// Free slots, refreshing the cached consumer index only if the cache says full.
+    #[inline]
+    pub fn free_slots(&mut self) -> usize {
+        let cap = self.shared.capacity();
+        let mut free = cap - self.tail.wrapping_sub(self.cached_head);
+        if free == 0 {
+            // Acquire: pairs with the consumer's Release store of `head`: its reads of the
+            // freed slots happen before we overwrite them.
+            self.cached_head = self.shared.head.load(Ordering::Acquire);
+            free = cap - self.tail.wrapping_sub(self.cached_head);
+        }
+        free
+    }
+
+    /// Free slots, always reading the consumer's current index (for batch sizing).
+    #[inline]
+    fn refresh_free(&mut self) -> usize {
+        // Acquire: as in `free_slots`.
+        self.cached_head = self.shared.head.load(Ordering::Acquire);
+        self.shared.capacity() - self.tail.wrapping_sub(self.cached_head)
+    }
+
+    /// Whether the consumer was dropped.
+    pub fn is_abandoned(&self) -> bool {
+        // Acquire: pairs with the consumer's Release store in its Drop.
+        !self.shared.cold.consumer_alive.load(Ordering::Acquire)
+    }
+
+    #[inline(always)]
+    fn publish(&mut self) {
+        // Release (PUBLISH): the slot writes before this store happen before the consumer's
+        // Acquire load of `tail` and so before its reads of those slots.
+        self.shared.tail.store(self.tail, PUBLISH);
+    }
+
+    /// Pushes one value without waiting.
+    ///
+    /// # Errors
+    /// [`PushError::Full`] when the ring is full, [`PushError::Disconnected`] when it is full
+    /// and the consumer is gone (pushes into a ring whose consumer is gone succeed until it is
+    /// full; check [`Producer::is_abandoned`] to stop earlier). The value is handed back.
+    #[inline]
+    pub fn try_push(&mut self, value: T) -> Result<(), PushError<T>> {
+        if self.free_slots() == 0 {
+            return Err(if self.is_abandoned() {
+                PushError::Disconnected(value)
+            } else {
+                PushError::Full(value)
+            });
+        }
+        // SAFETY: the slot at `tail` is free (tail - head < capacity) and only this producer
+        // writes free slots.
+        self.shared
+            .slot(self.tail)
+            .with_mut(|p| unsafe { (*p).write(value) });
+        self.tail = self.tail.wrapping_add(1);
+        self.publish();
+        Ok(())
+    }
+
+    /// Pushes as many values of `items` as fit, publishing once; returns how many.
+    #[inline]
+    pub fn push_slice(&mut self, items: &[T]) -> usize
+    where
+        T: Copy,
+    {
+        let mut free = self.free_slots();
+        if free < items.len() {
+            free = self.refresh_free();
+        }
+        let n = free.min(items.len());
+        if n == 0 {
+            return 0;
+        }
+        let start = self.tail & self.shared.mask;
+        let first = n.min(self.shared.capacity() - start);
+        self.write_run(start, &items[..first]);
+        self.write_run(0, &items[first..n]);
+        self.tail = self.tail.wrapping_add(n);
+        self.publish();
+        n
+    }
+
+    #[inline(always)]
+    fn write_run(&self, start: usize, items: &[T])
+    where
+        T: Copy,
+    {
+        #[cfg(not(loom))]
+        {
+            // NB: one memcpy per contiguous run; see the `channels` benchmark (batched).
+            let base = self.shared.slot(start).with_mut(|p| p.cast::<T>());
+            // SAFETY: slots [start, start + len) are free, contiguous (the caller splits at
+            // the end of the buffer), owned by this producer; `UnsafeCell<MaybeUninit<T>>` has
+            // the layout of `T`; `items` does not overlap the ring.
+            unsafe { std::ptr::copy_nonoverlapping(items.as_ptr(), base, items.len()) };
+        }
+        #[cfg(loom)]
+        for (i, v) in items.iter().enumerate() {
+            // SAFETY: as above, slot by slot so loom tracks each access.
+            self.shared
+                .slot(start + i)
+                .with_mut(|p| unsafe { (*p).write(*v) });
+        }
+    }
+
+    /// Pushes values from `iter` into the free slots, publishing once; returns how many.
+    /// Takes no more items from `iter` than there are free slots, so nothing is lost.
+    pub fn push_iter<I: Iterator<Item = T>>(&mut self, iter: &mut I) -> usize {
+        let free = self.refresh_free();
+        let mut n = 0;
+        while n < free {
+            let Some(v) = iter.next() else { break };
+            // SAFETY: slot `tail` is free (n < free) and owned by this producer. `self.tail`
+            // advances per item so a panic in `iter` leaves no written slot unaccounted: Drop
+            // publishes `self.tail`.
+            self.shared
+                .slot(self.tail)
+                .with_mut(|p| unsafe { (*p).write(v) });
+            self.tail = self.tail.wrapping_add(1);
+            n += 1;
+        }
+        if n > 0 {
+            self.publish();
+        }
+        n
+    }
+
+    /// Pushes one value, waiting (per `wait`) while the ring is full, then wakes the consumer
+    /// if it is blocked in [`Consumer::pop`].
+    ///
+    /// # Errors
+    /// [`PushError::Disconnected`] (with the value) if the consumer is dropped; never `Full`.
+    pub fn push(&mut self, value: T, wait: WaitStrategy) -> Result<(), PushError<T>> {
+        match self.try_push(value) {
+            Ok(()) => {}
+            Err(PushError::Full(v)) => {
+                let shared = self.shared.clone();
+                let mut pending = Some(v);
+                shared.cold.not_full.wait_until(wait, || {
+                    let v = pending.take().expect("value present until pushed");
+                    match self.try_push(v) {
+                        Ok(()) => Some(Ok(())),
+                        Err(PushError::Full(v)) if !self.is_abandoned() => {
+                            pending = Some(v);
+                            None
+                        }
+                        Err(e) => Some(Err(PushError::Disconnected(e.into_inner()))),
+                    }
+                })?;
+            }
+            Err(e) => return Err(e),
+        }
+        self.wake_consumer();
+        Ok(())
+    }
+
+    /// Wakes the consumer if it is parked in a blocking pop. The blocking operations do this
+    /// themselves; call it after a run of `try_*`/batch pushes if the consumer may block.
+    #[inline]
+    pub fn wake_consumer(&self) {
+        self.shared.cold.not_empty.notify();
+    }
+}
+
+impl<T> Drop for Producer<T> {
+    fn drop(&mut self) {
+        self.publish();
+        // Release: everything published happens before the consumer sees the producer gone.
+        self.shared
+            .cold
+            .producer_alive
+            .store(false, Ordering::Release);
+        self.shared.cold.not_empty.notify();
+    }
+}
+
+/// The reading end of an SPSC ring. Not `Clone`: exactly one consumer exists.
+pub struct Consumer<T> {
+    shared: Arc<Shared<T>>,
+    /// Private copy of `shared.head`.
+    head: usize,
+    /// Last value of `shared.tail` seen; `<=` the real tail.
+    cached_tail: usize,
+}
+
+impl<T> std::fmt::Debug for Consumer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("capacity", &self.capacity())
+            .field("head", &self.head)
+            .finish()
+    }
+}
+
+impl<T> Consumer<T> {
+    /// Number of slots in the ring.
+    pub fn capacity(&self) -> usize {
+        self.shared.capacity()
+    }
+
+    /// Items ready to read, refreshing the cached producer index only if the cache says empty.
+    #[inline]
+    pub fn available(&mut self) -> usize {
+        let mut n = self.cached_tail.wrapping_sub(self.head);
+        if n == 0 {
+            // Acquire: pairs with the producer's Release store of `tail`: its slot writes
+            // happen before our reads.
+            self.cached_tail = self.shared.tail.load(Ordering::Acquire);
+            n = self.cached_tail.wrapping_sub(self.head);
+        }
+        n
+    }
+
+    /// Items ready to read, always reading the producer's current index.
+    #[inline]
+    fn refresh_available(&mut self) -> usize {
+        // Acquire: as in `available`.
+        self.cached_tail = self.shared.tail.load(Ordering::Acquire);
+        self.cached_tail.wrapping_sub(self.head)
+    }
+
+    /// Whether the producer was dropped (items it pushed may still be readable).
+    pub fn is_abandoned(&self) -> bool {
+        // Acquire: pairs with the producer's Release store in its Drop.
+        !self.shared.cold.producer_alive.load(Ordering::Acquire)
+    }
+
+    /// The error for an empty ring: `Disconnected` only if the producer is gone *and* a fresh
+    /// read of `tail` (after seeing it gone) still shows nothing, so no item is lost.
+    #[cold]
+    fn empty_error(&mut self) -> PopError {
+        if self.is_abandoned() && self.refresh_available() == 0 {
+            PopError::Disconnected
+        } else {
+            PopError::Empty
+        }
+    }
+
+    #[inline(always)]
+    fn publish(&mut self) {
+        // Release (PUBLISH): our reads of the slots happen before the producer's Acquire load
+        // of `head` and so before it overwrites them.
+        self.shared.head.store(self.head, PUBLISH);
+    }
+
+    /// Pops one value without waiting.
+    ///
+    /// # Errors
+    /// [`PopError::Empty`], or [`PopError::Disconnected`] when empty and the producer is gone.
+    #[inline]
+    pub fn try_pop(&mut self) -> Result<T, PopError> {
+        if self.available() == 0 {
+            return Err(self.empty_error());
+        }
+        // SAFETY: head < tail, so the slot is initialised, and only this consumer reads it;
+        // it becomes free (logically uninitialised) when `head` advances below.
+        let v = self
+            .shared
+            .slot(self.head)
+            .with(|p| unsafe { (*p).assume_init_read() });
+        self.head = self.head.wrapping_add(1);
+        self.publish();
+        Ok(v)
+    }
+
+    /// The next value, without removing it.
+    #[inline]
+    pub fn peek(&mut self) -> Option<&T> {
+        if self.available() == 0 {
+            return None;
+        }
+        // SAFETY: head < tail: initialised; the producer does not touch it until `head`
+        // advances, which needs `&mut self`, so the borrow cannot outlive the value.
+        Some(
+            self.shared
+                .slot(self.head)
+                .with(|p| unsafe { (*p).assume_init_ref() }),
+        )
+    }
+
+    /// Pops up to `out.len()` values into `out`, publishing once; returns how many.
+    #[inline]
+    pub fn pop_slice(&mut self, out: &mut [T]) -> usize
+    where
+        T: Copy,
+    {
+        let mut n = self.available();
+        if n < out.len() {
+            n = self.refresh_available();
+        }
+        let n = n.min(out.len());
+        if n == 0 {
+            return 0;
+        }
+        let start = self.head & self.shared.mask;
+        let first = n.min(self.shared.capacity() - start);
+        let (a, rest) = out.split_at_mut(first);
+        self.read_run(start, a);
+        self.read_run(0, &mut rest[..n - first]);
+        self.head = self.head.wrapping_add(n);
+        self.publish();
+        n
+    }
+
+    #[inline(always)]
+    fn read_run(&self, start: usize, out: &mut [T])
+    where
+        T: Copy,
+    {
+        #[cfg(not(loom))]
+        {
+            let base = self.shared.slot(start).with(|p| p.cast::<T>());
+            // SAFETY: slots [start, start + len) are initialised (within [head, tail)),
+            // contiguous, and read only by this consumer; `T: Copy`, so copying out leaves
+            // nothing to drop; `out` does not overlap the ring.
+            unsafe { std::ptr::copy_nonoverlapping(base, out.as_mut_ptr(), out.len()) };
+        }
+        #[cfg(loom)]
+        for (i, o) in out.iter_mut().enumerate() {
+            // SAFETY: as above, slot by slot.
+            *o = self
+                .shared
+                .slot(start + i)
+                .with(|p| unsafe { (*p).assume_init_read() });
+        }
+    }
+
+    /// Pops up to `max` values, handing each to `f`, and publishes once; returns how many.
+    pub fn pop_batch(&mut self, max: usize, mut f: impl FnMut(T)) -> usize {
+        let n = self.refresh_available().min(max);
+        for _ in 0..n {
+            // SAFETY: head < tail (n items available). `self.head` advances before `f` runs,
+            // so if `f` panics the moved-out value is not dropped again (Drop publishes it).
+            let v = self
+                .shared
+                .slot(self.head)
+                .with(|p| unsafe { (*p).assume_init_read() });
+            self.head = self.head.wrapping_add(1);
+            f(v);
+        }
+        if n > 0 {
+            self.publish();
+        }
+        n
+    }
+
+    /// Pops one value, waiting (per `wait`) while the ring is empty, then wakes the producer if
+    /// it is blocked in [`Producer::push`].
+    ///
+    /// # Errors
+    /// [`PopError::Disconnected`] once the ring is empty and the producer is gone; never
+    /// `Empty`.
+    pub fn pop(&mut self, wait: WaitStrategy) -> Result<T, PopError> {
+        let v = match self.try_pop() {
+            Ok(v) => v,
+            Err(PopError::Empty) => {
+                let shared = self.shared.clone();
+                shared
+                    .cold
+                    .not_empty
+                    .wait_until(wait, || match self.try_pop() {
+                        Err(PopError::Empty) => None,
+                        r => Some(r),
+                    })?
+            }
+            Err(e) => return Err(e),
+        };
+        self.wake_producer();
+        Ok(v)
+    }
+
+    /// Wakes the producer if it is parked in a blocking push (see
+    /// [`Producer::wake_consumer`]).
+    #[inline]
+    pub fn wake_producer(&self) {
+        self.shared.cold.not_full.notify();
+    }
+}
+
+impl<T> Drop for Consumer<T> {
+    fn drop(&mut self) {
+        self.publish();
+        // Release: pairs with the producer's Acquire load in `is_abandoned`.
+        self.shared
+            .cold
+            .consumer_alive
+            .store(false, Ordering::Release);
+        self.shared.cold.not_full.notify();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacity_errors() {
+        assert_eq!(channel::<u8>(0).err(), Some(CapacityError::Zero));
+        assert_eq!(
+            channel::<u8>(3).err(),
+            Some(CapacityError::NotPowerOfTwo(3))
+        );
+        assert!(matches!(
+            channel::<u8>(MAX_CAPACITY * 2).err(),
+            Some(CapacityError::TooLarge { .. })
+        ));
+        assert_eq!(channel::<u8>(1).unwrap().0.capacity(), 1);
+    }
+
+    #[test]
+    fn fifo_and_full() {
+        let (mut tx, mut rx) = channel::<u32>(2).unwrap();
+        assert_eq!(rx.try_pop(), Err(PopError::Empty));
+        tx.try_push(1).unwrap();
+        tx.try_push(2).unwrap();
+        assert_eq!(tx.try_push(3), Err(PushError::Full(3)));
+        assert_eq!(rx.peek(), Some(&1));
+        assert_eq!(rx.try_pop(), Ok(1));
+        tx.try_push(3).unwrap();
+        assert_eq!(rx.try_pop(), Ok(2));
+        assert_eq!(rx.try_pop(), Ok(3));
+        assert_eq!(rx.try_pop(), Err(PopError::Empty));
+    }
+
+    #[test]
+    fn slices_wrap_around() {
+        let (mut tx, mut rx) = channel::<u64>(8).unwrap();
+        let mut next = 0u64;
+        let mut expect = 0u64;
+        let mut out = [0u64; 5];
+        for round in 0..100 {
+            let items: Vec<u64> = (next..next + 1 + round % 7).collect();
+            let n = tx.push_slice(&items);
+            next += n as u64;
+            let got = rx.pop_slice(&mut out[..1 + (round as usize % 5)]);
+            for &v in &out[..got] {
+                assert_eq!(v, expect);
+                expect += 1;
+            }
+        }
+        while let Ok(v) = rx.try_pop() {
+            assert_eq!(v, expect);
+            expect += 1;
+        }
+        assert_eq!(expect, next);
+    }
+
+    #[test]
+    fn push_iter_takes_only_what_fits() {
+        let (mut tx, mut rx) = channel::<String>(4).unwrap();
+        let mut it = (0..10).map(|i| i.to_string());
+        assert_eq!(tx.push_iter(&mut it), 4);
+        assert_eq!(it.next().as_deref(), Some("4"));
+        let mut got = Vec::new();
+        assert_eq!(rx.pop_batch(3, |s| got.push(s)), 3);
+        assert_eq!(got, ["0", "1", "2"]);
+        assert_eq!(tx.push_iter(&mut it), 3);
+        assert_eq!(rx.pop_batch(usize::MAX, |s| got.push(s)), 4);
+        assert_eq!(got, ["0", "1", "2", "3", "5", "6", "7"]);
+    }
+
+    #[test]
+    fn drops_unread_values_exactly_once() {
+        use std::rc::Rc;
+        let marker = Rc::new(());
+        {
+            // Rc is !Send, but Shared is only Send/Sync-gated at the thread boundary.
+            let (mut tx, mut rx) = channel::<Rc<()>>(4).unwrap();
+            for _ in 0..3 {
+                tx.try_push(marker.clone()).unwrap();
+            }
+            drop(rx.try_pop().unwrap());
+            assert_eq!(Rc::strong_count(&marker), 3);
+        }
+        assert_eq!(Rc::strong_count(&marker), 1);
+    }
+
+    #[test]
+    fn panic_in_pop_batch_does_not_double_drop() {
+        use std::rc::Rc;
+        let marker = Rc::new(());
+        let (mut tx, mut rx) = channel::<Rc<()>>(4).unwrap();
+        for _ in 0..4 {
+            tx.try_push(marker.clone()).unwrap();
+        }
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rx.pop_batch(4, |v| {
+                drop(v);
+                panic!("operator failed");
+            })
+        }));
+        assert!(r.is_err());
+        assert_eq!(Rc::strong_count(&marker), 4);
+        drop(tx);
+        drop(rx);
+        assert_eq!(Rc::strong_count(&marker), 1);
+    }
+
+    #[test]
+    fn disconnect_is_reported_after_draining() {
+        let (mut tx, mut rx) = channel::<u8>(2).unwrap();
+        tx.try_push(9).unwrap();
+        drop(tx);
+        assert!(rx.is_abandoned());
+        assert_eq!(rx.try_pop(), Ok(9));
+        assert_eq!(rx.try_pop(), Err(PopError::Disconnected));
+        assert_eq!(rx.pop(WaitStrategy::default()), Err(PopError::Disconnected));
+
+        let (mut tx, rx) = channel::<u8>(1).unwrap();
+        drop(rx);
+        assert!(tx.is_abandoned());
+        tx.try_push(1).unwrap();
+        assert_eq!(tx.try_push(2), Err(PushError::Disconnected(2)));
+        assert_eq!(
+            tx.push(3, WaitStrategy::default()),
+            Err(PushError::Disconnected(3))
+        );
+    }
+
+    #[test]
+    fn threaded_transfer_in_order() {
+        let n: u64 = if cfg!(miri) { 200 } else { 200_000 };
+        let (mut tx, mut rx) = channel::<u64>(16).unwrap();
+        let t = std::thread::spawn(move || {
+            let mut i = 0;
+            while i < n {
+                if i % 3 == 0 {
+                    let batch: Vec<u64> = (i..(i + 5).min(n)).collect();
+                    let mut sent = 0;
+                    while sent < batch.len() {
+                        sent += tx.push_slice(&batch[sent..]);
+                        // The consumer may be parked: batch pushes do not wake it themselves.
+                        tx.wake_consumer();
+                        std::thread::yield_now();
+                    }
+                    i += batch.len() as u64;
+                } else {
+                    tx.push(i, WaitStrategy::default()).unwrap();
+                    i += 1;
+                }
+            }
+        });
+        let mut expect = 0;
+        let mut buf = [0u64; 7];
+        loop {
+            match rx.pop(WaitStrategy::default()) {
+                Ok(v) => {
+                    assert_eq!(v, expect);
+                    expect += 1;
+                }
+                Err(PopError::Disconnected) => break,
+                Err(PopError::Empty) => unreachable!("blocking pop never returns Empty"),
+            }
+            let k = rx.pop_slice(&mut buf);
+            for &v in &buf[..k] {
+                assert_eq!(v, expect);
+                expect += 1;
+            }
+        }
+        t.join().unwrap();
+        assert_eq!(expect, n);
+    }
+}
