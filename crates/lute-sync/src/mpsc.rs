@@ -231,6 +231,15 @@ impl<T> Sender<T> {
     }
 }
 
+impl<T> Sender<T> {
+    /// Wakes the receiver if it is parked in [`Receiver::pop`]. [`Sender::push`] does this
+    /// itself; call it after `try_push` if the receiver may block.
+    #[inline]
+    pub fn wake_receiver(&self) {
+        self.shared.cold.not_empty.notify();
+    }
+}
+
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         // AcqRel: Release so this sender's pushes happen before the receiver sees the count

@@ -201,7 +201,10 @@ impl<T> Drop for Batch<T> {
         items.clear();
         // Full cannot happen (a slot per batch); Disconnected means the pool is gone, and the
         // buffer is simply freed.
-        let _ = self.home.returns.try_push(items);
+        if self.home.returns.try_push(items).is_ok() {
+            // The pool's owner may be parked in `take` (found by the loom model `loom_pool`).
+            self.home.returns.wake_receiver();
+        }
     }
 }
 

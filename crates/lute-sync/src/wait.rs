@@ -175,7 +175,7 @@ impl Notifier {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::primitive::{Arc, AtomicBool};

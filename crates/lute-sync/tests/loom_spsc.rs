@@ -1,0 +1,98 @@
+//! loom models of the SPSC ring: single and batch operations across a wrap-around.
+//!
+//! Built with `--cfg loom`; with `--cfg lute_weaken` as well, the ring's Release publication
+//! is weakened to Relaxed and each model must fail (see `common::check`): that proves the model
+//! can catch a missing happens-before edge.
+#![cfg(loom)]
+
+mod common;
+
+use loom::thread;
+use lute_sync::{PopError, PushError, spsc};
+
+#[test]
+fn single_push_pop_across_wrap() {
+    common::check("single_push_pop_across_wrap", || {
+        let (mut tx, mut rx) = spsc::channel::<u64>(2).unwrap();
+        let p = thread::spawn(move || {
+            for i in 0..3 {
+                let mut v = i;
+                loop {
+                    match tx.try_push(v) {
+                        Ok(()) => break,
+                        Err(PushError::Full(back)) => {
+                            v = back;
+                            thread::yield_now();
+                        }
+                        Err(PushError::Disconnected(_)) => panic!("consumer alive"),
+                    }
+                }
+            }
+        });
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            match rx.try_pop() {
+                Ok(v) => got.push(v),
+                Err(PopError::Empty) => thread::yield_now(),
+                Err(PopError::Disconnected) => break,
+            }
+        }
+        p.join().unwrap();
+        assert_eq!(got, [0, 1, 2]);
+    });
+}
+
+#[test]
+fn batch_push_pop_across_wrap() {
+    common::check("batch_push_pop_across_wrap", || {
+        let (mut tx, mut rx) = spsc::channel::<u64>(2).unwrap();
+        let p = thread::spawn(move || {
+            let items = [10, 11, 12];
+            let mut sent = 0;
+            while sent < items.len() {
+                let n = tx.push_slice(&items[sent..]);
+                if n == 0 {
+                    thread::yield_now();
+                }
+                sent += n;
+            }
+        });
+        let mut got = Vec::new();
+        let mut buf = [0u64; 2];
+        loop {
+            let n = rx.pop_slice(&mut buf);
+            got.extend_from_slice(&buf[..n]);
+            if got.len() == 3 {
+                break;
+            }
+            if n == 0 {
+                if rx.is_abandoned() && rx.available() == 0 {
+                    break;
+                }
+                thread::yield_now();
+            }
+        }
+        p.join().unwrap();
+        assert_eq!(got, [10, 11, 12]);
+    });
+}
+
+#[test]
+fn drop_is_seen_after_last_value() {
+    common::check("drop_is_seen_after_last_value", || {
+        let (mut tx, mut rx) = spsc::channel::<String>(2).unwrap();
+        let p = thread::spawn(move || {
+            tx.try_push("last".to_owned()).unwrap();
+        });
+        let mut got = Vec::new();
+        loop {
+            match rx.try_pop() {
+                Ok(v) => got.push(v),
+                Err(PopError::Empty) => thread::yield_now(),
+                Err(PopError::Disconnected) => break,
+            }
+        }
+        p.join().unwrap();
+        assert_eq!(got, ["last"]);
+    });
+}
