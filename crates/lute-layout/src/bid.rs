@@ -216,7 +216,140 @@ impl BidRef<'_> {
     }
 }
 
-/// A validated, zero-copy view of an encoded Bid record.
+/// A zero-copy view of an encoded Bid record whose *layout* is validated (fixed part present,
+/// every string slot inside the variable part) but whose strings are not yet checked for UTF-8.
+///
+/// For readers that need only the numeric fields (Nexmark Q1 and Q2 read `auction` and
+/// `price`) or raw string bytes (hashing a key): construction is O(1), it reads only the
+/// fixed part. [`validate`](Self::validate) turns it into a [`BidView`].
+#[derive(Debug, Clone, Copy)]
+pub struct RawBidView<'a> {
+    fixed: &'a BidFixed,
+    record: &'a [u8],
+    /// `(start, end)` of `channel`, `url`, `extra` in `record`; each inside
+    /// `FIXED_LEN..=record.len()`, start <= end.
+    ranges: [(u32, u32); 3],
+}
+
+const STRINGS: [&str; 3] = ["channel", "url", "extra"];
+
+impl<'a> RawBidView<'a> {
+    /// Validates the layout of `record` and views it in place. Allocates nothing on success.
+    ///
+    /// # Errors
+    /// [`DecodeError::Truncated`] or [`DecodeError::FieldOutOfBounds`].
+    #[inline]
+    pub fn new(record: &'a [u8]) -> Result<Self, DecodeError> {
+        let (fixed, _) = BidFixed::ref_from_prefix(record).map_err(|_| DecodeError::Truncated {
+            what: "record",
+            needed: FIXED_LEN as u64,
+            available: record.len() as u64,
+        })?;
+        let range = |r: &VarRef, field: &'static str| {
+            r.range(FIXED_LEN, record.len())
+                // In range of `record.len()`, so both ends fit in u32 as the slot's do.
+                .map(|x| (r.offset.get(), r.offset.get() + (x.end - x.start) as u32))
+                .ok_or_else(|| DecodeError::FieldOutOfBounds {
+                    field: field.to_owned(),
+                    offset: r.offset.get(),
+                    len: r.len.get(),
+                    min: FIXED_LEN as u32,
+                    record_len: record.len() as u64,
+                })
+        };
+        Ok(Self {
+            fixed,
+            record,
+            ranges: [
+                range(&fixed.channel, STRINGS[0])?,
+                range(&fixed.url, STRINGS[1])?,
+                range(&fixed.extra, STRINGS[2])?,
+            ],
+        })
+    }
+
+    fn bytes(&self, i: usize) -> &'a [u8] {
+        let (start, end) = self.ranges[i];
+        // In bounds: checked in `new`.
+        self.record
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    /// The fixed part as laid out on the wire.
+    pub fn fixed(&self) -> &'a BidFixed {
+        self.fixed
+    }
+
+    /// Auction id.
+    pub fn auction(&self) -> u64 {
+        self.fixed.auction.get()
+    }
+
+    /// Bidder id.
+    pub fn bidder(&self) -> u64 {
+        self.fixed.bidder.get()
+    }
+
+    /// Price in cents.
+    pub fn price(&self) -> u64 {
+        self.fixed.price.get()
+    }
+
+    /// Event time, milliseconds since the Unix epoch.
+    pub fn date_time(&self) -> i64 {
+        self.fixed.date_time.get()
+    }
+
+    /// The channel's bytes (not checked for UTF-8).
+    pub fn channel_bytes(&self) -> &'a [u8] {
+        self.bytes(0)
+    }
+
+    /// The URL's bytes (not checked for UTF-8).
+    pub fn url_bytes(&self) -> &'a [u8] {
+        self.bytes(1)
+    }
+
+    /// The padding's bytes (not checked for UTF-8).
+    pub fn extra_bytes(&self) -> &'a [u8] {
+        self.bytes(2)
+    }
+
+    /// Checks the three strings for UTF-8.
+    ///
+    /// # Errors
+    /// [`DecodeError::InvalidUtf8`] naming the first invalid string.
+    #[inline]
+    pub fn validate(&self) -> Result<BidView<'a>, DecodeError> {
+        // NB: one UTF-8 validation of the whole variable part, where the
+        // writer puts the three strings back to back, instead of three short ones: the
+        // validation is most of `BidView::new`'s cost (see the `layout` benchmark). A
+        // substring of valid UTF-8 is valid iff it starts and ends on char boundaries, which
+        // `str::get` checks. If the variable part as a whole is not UTF-8 (bytes outside the
+        // strings, or a bad string), check string by string to name the culprit.
+        let var = self.record.get(FIXED_LEN..).unwrap_or_default();
+        let whole = std::str::from_utf8(var).ok();
+        let s = |i: usize| {
+            let (start, end) = self.ranges[i];
+            let s = match whole {
+                Some(all) => all.get(start as usize - FIXED_LEN..end as usize - FIXED_LEN),
+                None => std::str::from_utf8(self.bytes(i)).ok(),
+            };
+            s.ok_or_else(|| DecodeError::InvalidUtf8 {
+                field: STRINGS[i].to_owned(),
+            })
+        };
+        Ok(BidView {
+            fixed: self.fixed,
+            channel: s(0)?,
+            url: s(1)?,
+            extra: s(2)?,
+        })
+    }
+}
+
+/// A validated, zero-copy view of an encoded Bid record: layout checked and strings UTF-8.
 #[derive(Debug, Clone, Copy)]
 pub struct BidView<'a> {
     fixed: &'a BidFixed,
@@ -232,33 +365,9 @@ impl<'a> BidView<'a> {
     /// # Errors
     /// [`DecodeError::Truncated`], [`DecodeError::FieldOutOfBounds`] or
     /// [`DecodeError::InvalidUtf8`].
+    #[inline]
     pub fn new(record: &'a [u8]) -> Result<Self, DecodeError> {
-        let (fixed, _) = BidFixed::ref_from_prefix(record).map_err(|_| DecodeError::Truncated {
-            what: "record",
-            needed: FIXED_LEN as u64,
-            available: record.len() as u64,
-        })?;
-        let s = |r: &VarRef, field: &'static str| -> Result<&'a str, DecodeError> {
-            let bytes = r
-                .range(FIXED_LEN, record.len())
-                .and_then(|range| record.get(range))
-                .ok_or_else(|| DecodeError::FieldOutOfBounds {
-                    field: field.to_owned(),
-                    offset: r.offset.get(),
-                    len: r.len.get(),
-                    min: FIXED_LEN as u32,
-                    record_len: record.len() as u64,
-                })?;
-            std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 {
-                field: field.to_owned(),
-            })
-        };
-        Ok(Self {
-            fixed,
-            channel: s(&fixed.channel, "channel")?,
-            url: s(&fixed.url, "url")?,
-            extra: s(&fixed.extra, "extra")?,
-        })
+        RawBidView::new(record)?.validate()
     }
 
     /// The fixed part as laid out on the wire.
@@ -379,5 +488,51 @@ mod tests {
                 field: "url".into()
             }
         );
+    }
+
+    #[test]
+    fn raw_view_then_validate() {
+        let b = BidRef {
+            auction: 9,
+            bidder: 8,
+            price: 7,
+            channel: "é",
+            url: "ü",
+            date_time: 6,
+            extra: "",
+        };
+        let mut rec = Vec::new();
+        b.encode(&mut rec).unwrap();
+        let raw = RawBidView::new(&rec).unwrap();
+        assert_eq!((raw.auction(), raw.price()), (9, 7));
+        assert_eq!(raw.channel_bytes(), "é".as_bytes());
+        assert_eq!(raw.validate().unwrap().as_bid_ref(), b);
+
+        // Whole variable part valid UTF-8, but `channel` cut inside "é": only its first byte.
+        let mut cut = rec.clone();
+        cut[28] = 1; // channel len 2 -> 1
+        assert!(RawBidView::new(&cut).is_ok());
+        assert_eq!(
+            BidView::new(&cut).unwrap_err(),
+            DecodeError::InvalidUtf8 {
+                field: "channel".into()
+            }
+        );
+
+        // Junk outside the strings makes the whole part invalid; strings themselves are fine.
+        let mut gap = Vec::new();
+        let fixed = BidFixed {
+            auction: U64::new(1),
+            bidder: U64::new(2),
+            price: U64::new(3),
+            channel: VarRef::new(57, 1),
+            url: VarRef::new(58, 0),
+            date_time: I64::new(4),
+            extra: VarRef::new(58, 0),
+        };
+        gap.extend_from_slice(fixed.as_bytes());
+        gap.extend_from_slice(&[0xff, b'c']);
+        let v = BidView::new(&gap).unwrap();
+        assert_eq!((v.channel(), v.url(), v.extra()), ("c", "", ""));
     }
 }
