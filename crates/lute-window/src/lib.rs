@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 
 pub mod daba;
+pub mod fiba;
 
 pub mod fifo;
 pub mod monoid;
@@ -44,8 +45,10 @@ pub mod ops;
 pub mod soe;
 pub mod store;
 pub mod two_stacks;
+pub mod window;
 
 pub use daba::{ChunkedDabaLite, DabaLite};
+pub use fiba::Fiba;
 
 pub use fifo::{FifoAggregator, Recalc};
 pub use monoid::{AbelianGroup, CountingOp, Lift, Lower, Monoid};

@@ -34,8 +34,8 @@ use std::cell::Cell;
 /// assert_eq!(acc, 7);
 /// ```
 pub trait Monoid {
-    /// A partial aggregate.
-    type Agg: Clone;
+    /// A partial aggregate (`Debug` so that windows and errors can be printed).
+    type Agg: Clone + core::fmt::Debug;
 
     /// The identity element.
     fn identity(&self) -> Self::Agg;
@@ -126,7 +126,9 @@ pub trait Lower: Monoid {
 /// assert_eq!(op.take_combines(), 1);
 /// assert_eq!(op.combines(), 0);
 /// ```
-#[derive(Debug, Default)]
+///
+/// Cloning copies the operator and the current counts; the clone counts on its own.
+#[derive(Debug, Default, Clone)]
 pub struct CountingOp<M> {
     inner: M,
     combines: Cell<u64>,

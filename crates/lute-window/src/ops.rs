@@ -358,7 +358,7 @@ impl Lower for GeoMean {
 // Selective (max-like) monoids.
 
 /// Types with a lowest and a highest value, the identities of [`Max`] and [`Min`].
-pub trait Extremum: Copy + PartialOrd {
+pub trait Extremum: Copy + PartialOrd + core::fmt::Debug {
     /// The lowest value (identity of [`Max`]).
     const LOWEST: Self;
     /// The highest value (identity of [`Min`]).
@@ -474,7 +474,7 @@ impl<K, V> ArgMax<K, V> {
     }
 }
 
-impl<K: Copy + Default, V: Extremum> Monoid for ArgMax<K, V> {
+impl<K: Copy + Default + core::fmt::Debug, V: Extremum> Monoid for ArgMax<K, V> {
     type Agg = ArgMaxAgg<K, V>;
     #[inline]
     fn identity(&self) -> Self::Agg {
@@ -505,7 +505,7 @@ impl<K: Copy + Default, V: Extremum> Monoid for ArgMax<K, V> {
     }
 }
 
-impl<K: Copy + Default, V: Extremum> Lift<(K, V)> for ArgMax<K, V> {
+impl<K: Copy + Default + core::fmt::Debug, V: Extremum> Lift<(K, V)> for ArgMax<K, V> {
     #[inline]
     fn lift(&self, (k, v): (K, V)) -> Self::Agg {
         ArgMaxAgg {
@@ -608,7 +608,7 @@ impl<T> First<T> {
     }
 }
 
-impl<T: Clone> Monoid for First<T> {
+impl<T: Clone + core::fmt::Debug> Monoid for First<T> {
     type Agg = Option<T>;
     #[inline]
     fn identity(&self) -> Option<T> {
@@ -624,7 +624,7 @@ impl<T: Clone> Monoid for First<T> {
     }
 }
 
-impl<T: Clone> Lift<T> for First<T> {
+impl<T: Clone + core::fmt::Debug> Lift<T> for First<T> {
     #[inline]
     fn lift(&self, x: T) -> Option<T> {
         Some(x)
@@ -642,7 +642,7 @@ impl<T> Last<T> {
     }
 }
 
-impl<T: Clone> Monoid for Last<T> {
+impl<T: Clone + core::fmt::Debug> Monoid for Last<T> {
     type Agg = Option<T>;
     #[inline]
     fn identity(&self) -> Option<T> {
@@ -658,7 +658,7 @@ impl<T: Clone> Monoid for Last<T> {
     }
 }
 
-impl<T: Clone> Lift<T> for Last<T> {
+impl<T: Clone + core::fmt::Debug> Lift<T> for Last<T> {
     #[inline]
     fn lift(&self, x: T) -> Option<T> {
         Some(x)

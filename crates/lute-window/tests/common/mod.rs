@@ -91,24 +91,28 @@ pub mod times {
         (0..n as i64).collect()
     }
 
-    /// The IBM adversary: after pre-filling `d` future times, every insert lands exactly `d`
-    /// behind the newest.
-    pub fn fixed_distance(n: usize, d: usize) -> Vec<i64> {
-        let d = d as i64;
-        let mut v: Vec<i64> = (0..d.min(n as i64)).map(|i| i + 1_000_000_000).collect();
-        // Prefilled "future" block at 1e9.., then in-order times far behind it.
-        let mut newest = 1_000_000_000 + d - 1;
-        let mut i = 0i64;
-        while v.len() < n {
-            if i % 2 == 0 || d == 0 {
-                v.push(newest - d);
-            } else {
-                newest += 1;
-                v.push(newest);
-            }
-            i += 1;
+    /// The IBM adversary as operations: `d` items with far-future times first, then `n`
+    /// in-order items, each landing exactly `d` items behind the newest; a window of `size`
+    /// over the in-order part.
+    pub fn fixed_distance_ops(n: usize, d: usize, size: i64, rng: &mut Rng) -> Vec<super::TOp> {
+        use super::TOp;
+        let mut ops = Vec::new();
+        for k in 0..d as i64 {
+            ops.push(TOp::Insert {
+                t: (1 << 40) + k,
+                v: rng.next() % 1000,
+            });
         }
-        v
+        for t in 0..n as i64 {
+            if t >= size {
+                ops.push(TOp::Evict { t: t - size });
+            }
+            ops.push(TOp::Insert {
+                t,
+                v: rng.next() % 1000,
+            });
+        }
+        ops
     }
 
     pub fn reversed(n: usize) -> Vec<i64> {

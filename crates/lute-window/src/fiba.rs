@@ -1,0 +1,735 @@
+//! FiBA, the finger B-tree aggregator (Tangwongsan, Hirzel, Schneider, VLDB 2019):
+//! out-of-order sliding-window aggregation for any associative operator, with amortized
+//! O(log d) insertion at distance `d` from either end, eviction from the oldest end, and O(1)
+//! query.
+//!
+//! # Structure
+//!
+//! A B-tree keyed by time with values in every node (`MIN_ARITY = 4`, `MAX_ARITY = 8`: a
+//! non-root node holds 3..=7 keys; the 2× hysteresis gives amortized O(1) rebalancing). Equal
+//! times keep arrival order (a new item goes after existing equal keys). Nodes live in an arena
+//! (`Vec`) with a free list, so nodes and their small vectors are reused: no allocation in
+//! steady state.
+//!
+//! # Aggregates (the finger trick)
+//!
+//! The *left spine* is the path from the root's first child down to the leftmost leaf, the
+//! *right spine* the path to the rightmost leaf. Each node stores one aggregate, depending on
+//! its kind:
+//!
+//! | kind | stored aggregate |
+//! |---|---|
+//! | inner (on no spine) | its whole subtree |
+//! | root | its subtree *without* its first and last child |
+//! | left spine | its subtree without its first child, ⊕ its parent's aggregate (unless the parent is the root) |
+//! | right spine | its parent's aggregate (unless the parent is the root) ⊕ its subtree without its last child |
+//!
+//! so `query = leftmost leaf ⊕ root ⊕ rightmost leaf` (two combines), and a change at the
+//! ends touches O(1) nodes amortized instead of a root-to-leaf path. An insertion at distance
+//! `d` climbs the nearer spine only as far as the key requires (O(log d) levels), repairs the
+//! inner nodes on its way back up, and then the spine below the meeting point.
+//!
+//! [`Fiba::check_invariants`] verifies arity, key order, parent links, uniform leaf depth,
+//! the spine arrays and every stored aggregate against a recomputation from the raw values.
+
+use crate::monoid::Monoid;
+
+const MIN_ARITY: usize = 4;
+const MAX_ARITY: usize = 2 * MIN_ARITY;
+const MIN_KEYS: usize = MIN_ARITY - 1;
+const MAX_KEYS: usize = MAX_ARITY - 1;
+const NIL: u32 = u32::MAX;
+
+#[derive(Debug, Clone)]
+struct Node<A> {
+    keys: Vec<i64>,
+    vals: Vec<A>,
+    /// Empty for leaves; otherwise `keys.len() + 1` children.
+    children: Vec<u32>,
+    parent: u32,
+    /// 0 for leaves.
+    height: u32,
+    agg: A,
+    live: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Inner,
+    Root,
+    Left,
+    Right,
+}
+
+/// The finger B-tree aggregator (see the [module docs](self)).
+///
+/// # Examples
+///
+/// ```
+/// use lute_window::{Fiba, Lift, ops::Mat2};
+/// let mut f = Fiba::new(Mat2);
+/// for t in [5, 1, 3, 2, 4] {
+///     f.insert(t, Mat2.lift(t as u64));
+/// }
+/// assert_eq!(f.evict_upto(3), 2); // times 1 and 2
+/// assert_eq!(f.len(), 3);
+/// assert_eq!(f.oldest(), Some(3));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Fiba<M: Monoid> {
+    op: M,
+    nodes: Vec<Node<M::Agg>>,
+    free: Vec<u32>,
+    root: u32,
+    /// `left[h]`: the left-spine node at height `h` (below the root).
+    left: Vec<u32>,
+    /// `right[h]`: the right-spine node at height `h` (below the root).
+    right: Vec<u32>,
+    len: usize,
+    /// Scratch list of nodes touched by a structural change (reused).
+    touched: Vec<u32>,
+}
+
+impl<M: Monoid> Fiba<M> {
+    /// An empty tree.
+    pub fn new(op: M) -> Self {
+        let mut f = Self {
+            op,
+            nodes: Vec::new(),
+            free: Vec::new(),
+            root: NIL,
+            left: Vec::new(),
+            right: Vec::new(),
+            len: 0,
+            touched: Vec::with_capacity(64),
+        };
+        f.root = f.alloc(0);
+        f
+    }
+
+    /// The operator.
+    pub fn op(&self) -> &M {
+        &self.op
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the tree is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Time of the oldest item.
+    pub fn oldest(&self) -> Option<i64> {
+        (self.len > 0).then(|| self.nodes[self.left_leaf() as usize].keys[0])
+    }
+
+    /// Time of the newest item.
+    pub fn newest(&self) -> Option<i64> {
+        (self.len > 0).then(|| {
+            *self.nodes[self.right_leaf() as usize]
+                .keys
+                .last()
+                .unwrap_or(&0)
+        })
+    }
+
+    /// Bytes held by nodes (keys, values, child links and aggregates), for reports.
+    pub fn storage_bytes(&self) -> usize {
+        let per_node = size_of::<Node<M::Agg>>()
+            + (MAX_KEYS + 2) * (size_of::<i64>() + size_of::<M::Agg>() + size_of::<u32>());
+        self.nodes.len() * per_node
+    }
+
+    fn alloc(&mut self, height: u32) -> u32 {
+        if let Some(i) = self.free.pop() {
+            let n = &mut self.nodes[i as usize];
+            n.keys.clear();
+            n.vals.clear();
+            n.children.clear();
+            n.parent = NIL;
+            n.height = height;
+            n.agg = self.op.identity();
+            n.live = true;
+            i
+        } else {
+            let i = u32::try_from(self.nodes.len()).expect("FiBA arena full");
+            self.nodes.push(Node {
+                keys: Vec::with_capacity(MAX_KEYS + 2),
+                vals: Vec::with_capacity(MAX_KEYS + 2),
+                children: Vec::with_capacity(MAX_ARITY + 2),
+                parent: NIL,
+                height,
+                agg: self.op.identity(),
+                live: true,
+            });
+            i
+        }
+    }
+
+    fn release(&mut self, i: u32) {
+        let n = &mut self.nodes[i as usize];
+        n.live = false;
+        n.vals.clear();
+        self.free.push(i);
+    }
+
+    #[inline]
+    fn node(&self, i: u32) -> &Node<M::Agg> {
+        &self.nodes[i as usize]
+    }
+
+    #[inline]
+    fn node_mut(&mut self, i: u32) -> &mut Node<M::Agg> {
+        &mut self.nodes[i as usize]
+    }
+
+    fn pair_mut(&mut self, a: u32, b: u32) -> (&mut Node<M::Agg>, &mut Node<M::Agg>) {
+        let (a, b) = (a as usize, b as usize);
+        debug_assert_ne!(a, b);
+        if a < b {
+            let (x, y) = self.nodes.split_at_mut(b);
+            (&mut x[a], &mut y[0])
+        } else {
+            let (x, y) = self.nodes.split_at_mut(a);
+            (&mut y[0], &mut x[b])
+        }
+    }
+
+    #[inline]
+    fn is_leaf(&self, i: u32) -> bool {
+        self.node(i).children.is_empty()
+    }
+
+    #[inline]
+    fn left_leaf(&self) -> u32 {
+        if self.left.is_empty() {
+            self.root
+        } else {
+            self.left[0]
+        }
+    }
+
+    #[inline]
+    fn right_leaf(&self) -> u32 {
+        if self.right.is_empty() {
+            self.root
+        } else {
+            self.right[0]
+        }
+    }
+
+    #[inline]
+    fn kind(&self, i: u32) -> Kind {
+        if i == self.root {
+            return Kind::Root;
+        }
+        let h = self.node(i).height as usize;
+        if self.left[h] == i {
+            Kind::Left
+        } else if self.right[h] == i {
+            Kind::Right
+        } else {
+            Kind::Inner
+        }
+    }
+
+    fn rebuild_spines(&mut self) {
+        let h = self.node(self.root).height as usize;
+        self.left.clear();
+        self.right.clear();
+        self.left.resize(h, NIL);
+        self.right.resize(h, NIL);
+        let (mut l, mut r) = (self.root, self.root);
+        for level in (0..h).rev() {
+            l = self.node(l).children[0];
+            r = *self
+                .node(r)
+                .children
+                .last()
+                .expect("inner node has children");
+            self.left[level] = l;
+            self.right[level] = r;
+        }
+    }
+
+    /// Recomputes node `i`'s stored aggregate from its values, its children's aggregates
+    /// and (on a spine) its parent's aggregate.
+    fn recompute(&mut self, i: u32) {
+        let kind = self.kind(i);
+        let op = &self.op;
+        let n = self.node(i);
+        let k = n.keys.len();
+        let leaf = n.children.is_empty();
+        let mut acc;
+        match kind {
+            Kind::Inner | Kind::Root | Kind::Left => {
+                let from_parent = kind == Kind::Left && n.parent != self.root;
+                acc = op.identity();
+                // Children range included: inner 0..=k, root 1..k, left 1..=k.
+                let (c_lo, c_hi) = match kind {
+                    Kind::Inner => (0, k + 1),
+                    Kind::Root => (1, k),
+                    _ => (1, k + 1),
+                };
+                if leaf {
+                    for v in &n.vals {
+                        op.combine_assign(&mut acc, v);
+                    }
+                } else {
+                    if c_lo == 0 {
+                        op.combine_assign(&mut acc, &self.node(n.children[0]).agg);
+                    }
+                    for j in 0..k {
+                        op.combine_assign(&mut acc, &n.vals[j]);
+                        if j + 1 < c_hi {
+                            op.combine_assign(&mut acc, &self.node(n.children[j + 1]).agg);
+                        }
+                    }
+                }
+                if from_parent {
+                    op.combine_assign(&mut acc, &self.node(n.parent).agg);
+                }
+            }
+            Kind::Right => {
+                acc = if n.parent != self.root {
+                    self.node(n.parent).agg.clone()
+                } else {
+                    op.identity()
+                };
+                if leaf {
+                    for v in &n.vals {
+                        op.combine_assign(&mut acc, v);
+                    }
+                } else {
+                    for j in 0..k {
+                        op.combine_assign(&mut acc, &self.node(n.children[j]).agg);
+                        op.combine_assign(&mut acc, &n.vals[j]);
+                    }
+                }
+            }
+        }
+        self.node_mut(i).agg = acc;
+    }
+
+    /// Recomputes the spine nodes of `kind` from height `h` down to the leaf.
+    fn spine_down(&mut self, kind: Kind, h: usize) {
+        for level in (0..=h).rev() {
+            let i = if kind == Kind::Left {
+                self.left[level]
+            } else {
+                self.right[level]
+            };
+            self.recompute(i);
+        }
+    }
+
+    /// Repairs aggregates after the contents of node `i` changed (no structural change):
+    /// inner ancestors bottom-up, then the root or the spine below the meeting point.
+    fn fix(&mut self, mut i: u32) {
+        loop {
+            match self.kind(i) {
+                Kind::Inner => {
+                    self.recompute(i);
+                    i = self.node(i).parent;
+                }
+                Kind::Root => {
+                    self.recompute(i);
+                    return;
+                }
+                k => {
+                    let h = self.node(i).height as usize;
+                    self.spine_down(k, h);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Repairs aggregates after a structural change touching the nodes in `self.touched`.
+    fn repair_touched(&mut self) {
+        self.rebuild_spines();
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.retain(|&i| self.nodes[i as usize].live);
+        touched.sort_unstable_by_key(|&i| self.nodes[i as usize].height);
+        touched.dedup();
+        // 1. Inner nodes bottom-up.
+        for &i in &touched {
+            if self.kind(i) == Kind::Inner {
+                self.recompute(i);
+            }
+        }
+        // 2. Inner ancestors of the topmost touched node, up to a spine node or the root.
+        let mut root_dirty = touched.contains(&self.root);
+        let (mut hl, mut hr): (Option<usize>, Option<usize>) = (None, None);
+        if let Some(&top) = touched.last() {
+            let mut a = top;
+            while self.kind(a) == Kind::Inner {
+                self.recompute(a);
+                a = self.node(a).parent;
+            }
+            match self.kind(a) {
+                Kind::Root => root_dirty = true,
+                Kind::Left => hl = Some(self.node(a).height as usize),
+                Kind::Right => hr = Some(self.node(a).height as usize),
+                Kind::Inner => {}
+            }
+        }
+        // 3. The root, then each spine from its highest touched node down. When the root
+        //    itself was restructured (split, collapse, new key), its children's relation to
+        //    it may have changed, so both spines are recomputed from the top.
+        if root_dirty {
+            self.recompute(self.root);
+        }
+        if touched.contains(&self.root) && !self.left.is_empty() {
+            let top = self.left.len() - 1;
+            hl = Some(top);
+            hr = Some(top);
+        }
+        for &i in &touched {
+            let h = self.node(i).height as usize;
+            match self.kind(i) {
+                Kind::Left => hl = Some(hl.map_or(h, |x| x.max(h))),
+                Kind::Right => hr = Some(hr.map_or(h, |x| x.max(h))),
+                _ => {}
+            }
+        }
+        if let Some(h) = hl {
+            self.spine_down(Kind::Left, h);
+        }
+        if let Some(h) = hr {
+            self.spine_down(Kind::Right, h);
+        }
+        touched.clear();
+        self.touched = touched;
+    }
+
+    /// The leaf where time `t` goes, searched from the nearer finger: climb the spine only
+    /// while `t` lies outside the current subtree, then descend.
+    fn find_leaf(&self, t: i64) -> u32 {
+        let mut n;
+        let ll = self.left_leaf();
+        let left_max = *self.node(ll).keys.last().unwrap_or(&i64::MIN);
+        if t < left_max {
+            // Left finger: a left-spine node's subtree holds keys up to its parent's first
+            // key (equal keys go right).
+            n = ll;
+            while n != self.root {
+                let p = self.node(n).parent;
+                if t < self.node(p).keys[0] {
+                    break;
+                }
+                n = p;
+            }
+        } else {
+            n = self.right_leaf();
+            while n != self.root {
+                let p = self.node(n).parent;
+                if t >= *self.node(p).keys.last().expect("inner node has keys") {
+                    break;
+                }
+                n = p;
+            }
+        }
+        while !self.is_leaf(n) {
+            let node = self.node(n);
+            let i = node.keys.partition_point(|&k| k <= t);
+            n = node.children[i];
+        }
+        n
+    }
+
+    /// Inserts the partial `v` at time `t` (any time: out-of-order is the point). Items with
+    /// equal times keep arrival order. Amortized O(log d) for an insertion `d` items from
+    /// the nearer end.
+    pub fn insert(&mut self, t: i64, v: M::Agg) {
+        let leaf = self.find_leaf(t);
+        let n = &mut self.nodes[leaf as usize];
+        let pos = n.keys.partition_point(|&k| k <= t);
+        let at_end = pos == n.keys.len();
+        n.keys.insert(pos, t);
+        if n.keys.len() <= MAX_KEYS {
+            if at_end && (leaf == self.root || self.right.first() == Some(&leaf)) {
+                // Appending to the rightmost leaf: its aggregate just grows on the right.
+                self.op.combine_assign(&mut n.agg, &v);
+                n.vals.push(v);
+            } else {
+                n.vals.insert(pos, v);
+                self.fix(leaf);
+            }
+        } else {
+            n.vals.insert(pos, v);
+            self.split_cascade(leaf);
+        }
+        self.len += 1;
+    }
+
+    fn split_cascade(&mut self, mut x: u32) {
+        loop {
+            let h = self.node(x).height;
+            let y = self.alloc(h);
+            let (mid_k, mid_v);
+            {
+                let (xn, yn) = self.pair_mut(x, y);
+                let cut = MIN_KEYS + 2; // x keeps MIN_KEYS + 1 keys, y gets the rest
+                yn.keys.extend(xn.keys.drain(cut..));
+                yn.vals.extend(xn.vals.drain(cut..));
+                mid_k = xn.keys.pop().expect("overfull node");
+                mid_v = xn.vals.pop().expect("overfull node");
+                if !xn.children.is_empty() {
+                    yn.children.extend(xn.children.drain(cut..));
+                }
+            }
+            for j in 0..self.node(y).children.len() {
+                let c = self.node(y).children[j];
+                self.node_mut(c).parent = y;
+            }
+            self.touched.push(x);
+            self.touched.push(y);
+            if x == self.root {
+                let r = self.alloc(h + 1);
+                let rn = self.node_mut(r);
+                rn.keys.push(mid_k);
+                rn.vals.push(mid_v);
+                rn.children.push(x);
+                rn.children.push(y);
+                self.node_mut(x).parent = r;
+                self.node_mut(y).parent = r;
+                self.root = r;
+                self.touched.push(r);
+                break;
+            }
+            let p = self.node(x).parent;
+            self.node_mut(y).parent = p;
+            let pn = self.node_mut(p);
+            let i = pn
+                .children
+                .iter()
+                .position(|&c| c == x)
+                .expect("child of parent");
+            pn.keys.insert(i, mid_k);
+            pn.vals.insert(i, mid_v);
+            pn.children.insert(i + 1, y);
+            let fits = pn.keys.len() <= MAX_KEYS;
+            self.touched.push(p);
+            if fits {
+                break;
+            }
+            x = p;
+        }
+        self.repair_touched();
+    }
+
+    /// Evicts the oldest item; returns `false` when empty. Amortized O(1).
+    pub fn evict(&mut self) -> bool {
+        if self.len == 0 {
+            return false;
+        }
+        let l = self.left_leaf();
+        let n = self.node_mut(l);
+        n.keys.remove(0);
+        n.vals.remove(0);
+        self.len -= 1;
+        if l == self.root {
+            self.recompute(l);
+        } else if self.node(l).keys.len() >= MIN_KEYS {
+            // Left-spine leaf: its values ⊕ its parent's aggregate.
+            self.recompute(l);
+        } else {
+            self.rebalance_left(l);
+        }
+        true
+    }
+
+    /// Evicts every item with a time before `t`; returns how many.
+    pub fn evict_upto(&mut self, t: i64) -> usize {
+        let mut n = 0;
+        while self.len > 0 && self.nodes[self.left_leaf() as usize].keys[0] < t {
+            self.evict();
+            n += 1;
+        }
+        n
+    }
+
+    /// Fixes an underfull left-spine node `x` by borrowing from or merging with its right
+    /// sibling, cascading up the left spine.
+    fn rebalance_left(&mut self, mut x: u32) {
+        loop {
+            if x == self.root || self.node(x).keys.len() >= MIN_KEYS {
+                break;
+            }
+            let p = self.node(x).parent;
+            let s = self.node(p).children[1];
+            self.touched.push(x);
+            self.touched.push(p);
+            if self.node(s).keys.len() > MIN_KEYS {
+                // Borrow: separator down into x, sibling's first key up.
+                let (sk, sv) = {
+                    let sn = self.node_mut(s);
+                    (sn.keys.remove(0), sn.vals.remove(0))
+                };
+                let sc = if self.is_leaf(s) {
+                    None
+                } else {
+                    Some(self.node_mut(s).children.remove(0))
+                };
+                let pn = self.node_mut(p);
+                let dk = std::mem::replace(&mut pn.keys[0], sk);
+                let dv = std::mem::replace(&mut pn.vals[0], sv);
+                let xn = self.node_mut(x);
+                xn.keys.push(dk);
+                xn.vals.push(dv);
+                if let Some(c) = sc {
+                    xn.children.push(c);
+                    self.node_mut(c).parent = x;
+                }
+                self.touched.push(s);
+                break;
+            }
+            // Merge x, separator, s into x.
+            let (dk, dv) = {
+                let pn = self.node_mut(p);
+                pn.children.remove(1);
+                (pn.keys.remove(0), pn.vals.remove(0))
+            };
+            {
+                let (xn, sn) = self.pair_mut(x, s);
+                xn.keys.push(dk);
+                xn.vals.push(dv);
+                xn.keys.append(&mut sn.keys);
+                xn.vals.append(&mut sn.vals);
+                xn.children.append(&mut sn.children);
+            }
+            for j in 0..self.node(x).children.len() {
+                let c = self.node(x).children[j];
+                self.node_mut(c).parent = x;
+            }
+            self.release(s);
+            if p == self.root && self.node(p).keys.is_empty() {
+                // The root lost its last key: x becomes the root.
+                self.release(p);
+                self.root = x;
+                self.node_mut(x).parent = NIL;
+                break;
+            }
+            x = p;
+        }
+        self.repair_touched();
+    }
+
+    /// The aggregate of all items in time order: two combines.
+    pub fn query(&self) -> M::Agg {
+        if self.len == 0 {
+            return self.op.identity();
+        }
+        let root = &self.node(self.root).agg;
+        if self.left.is_empty() {
+            return root.clone();
+        }
+        let l = &self.node(self.left[0]).agg;
+        let r = &self.node(self.right[0]).agg;
+        let lr = self.op.combine(l, root);
+        self.op.combine(&lr, r)
+    }
+
+    /// Checks the structural invariants and every stored aggregate (see the module docs).
+    ///
+    /// # Errors
+    /// A description of the first violation.
+    pub fn check_invariants(&self) -> Result<(), String>
+    where
+        M: Clone,
+        M::Agg: PartialEq,
+    {
+        let mut count = 0;
+        let mut prev = i64::MIN;
+        let root_h = self.node(self.root).height;
+        self.check_node(self.root, root_h, &mut count, &mut prev)?;
+        if count != self.len {
+            return Err(format!("len {} but {} items", self.len, count));
+        }
+        let (l, r) = (self.left.clone(), self.right.clone());
+        let mut me = self.clone();
+        me.rebuild_spines();
+        if me.left != l || me.right != r {
+            return Err("stale spine arrays".into());
+        }
+        // Every stored aggregate equals a recomputation from scratch (top-down order works
+        // for all kinds once children's full aggregates are known, so recompute inner nodes
+        // bottom-up first).
+        let mut order: Vec<u32> = (0..self.nodes.len() as u32)
+            .filter(|&i| self.nodes[i as usize].live)
+            .collect();
+        order.sort_by_key(|&i| self.nodes[i as usize].height);
+        for &i in &order {
+            if me.kind(i) == Kind::Inner {
+                me.recompute(i);
+            }
+        }
+        me.recompute(me.root);
+        for h in (0..l.len()).rev() {
+            me.recompute(me.left[h]);
+            me.recompute(me.right[h]);
+        }
+        for &i in &order {
+            if me.nodes[i as usize].agg != self.nodes[i as usize].agg {
+                return Err(format!("stale aggregate at node {i} ({:?})", self.kind(i)));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_node(&self, i: u32, h: u32, count: &mut usize, prev: &mut i64) -> Result<(), String> {
+        let n = self.node(i);
+        if !n.live || n.height != h {
+            return Err(format!(
+                "node {i}: live {} height {} want {h}",
+                n.live, n.height
+            ));
+        }
+        let k = n.keys.len();
+        if n.vals.len() != k {
+            return Err(format!("node {i}: {} keys, {} values", k, n.vals.len()));
+        }
+        if i != self.root && !(MIN_KEYS..=MAX_KEYS).contains(&k) {
+            return Err(format!("node {i}: {k} keys out of {MIN_KEYS}..={MAX_KEYS}"));
+        }
+        if k > MAX_KEYS {
+            return Err(format!("root: {k} keys"));
+        }
+        if h == 0 {
+            if !n.children.is_empty() {
+                return Err(format!("leaf {i} has children"));
+            }
+            for &key in &n.keys {
+                if key < *prev {
+                    return Err(format!("keys out of order at node {i}"));
+                }
+                *prev = key;
+                *count += 1;
+            }
+            return Ok(());
+        }
+        if n.children.len() != k + 1 {
+            return Err(format!("node {i}: {k} keys, {} children", n.children.len()));
+        }
+        for j in 0..=k {
+            let c = n.children[j];
+            if self.node(c).parent != i {
+                return Err(format!("node {c}: bad parent link"));
+            }
+            self.check_node(c, h - 1, count, prev)?;
+            if j < k {
+                if n.keys[j] < *prev {
+                    return Err(format!("separator out of order at node {i}"));
+                }
+                *prev = n.keys[j];
+                *count += 1;
+            }
+        }
+        Ok(())
+    }
+}
