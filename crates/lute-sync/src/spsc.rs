@@ -89,6 +89,19 @@ impl<T> Shared<T> {
     fn capacity(&self) -> usize {
         self.mask + 1
     }
+
+    /// Raw pointer to slot `start` (not masked: `start < capacity`), derived from the whole
+    /// slot slice so that it may address a contiguous run of slots (Miri's aliasing model
+    /// rejects a run addressed through one slot's cell).
+    #[cfg(not(loom))]
+    #[inline(always)]
+    fn run_ptr(&self, start: usize) -> *mut T {
+        debug_assert!(start < self.capacity());
+        // SAFETY: `start < capacity`, in bounds of the allocation. All bytes of the slice are
+        // inside `UnsafeCell`s (repr(transparent)) and `MaybeUninit<T>` has `T`'s layout, so
+        // the pointer may be used to write or read `T`s under the protocol's ownership rules.
+        unsafe { self.slots.as_ptr().add(start).cast::<T>().cast_mut() }
+    }
 }
 
 impl<T> Drop for Shared<T> {
@@ -280,7 +293,7 @@ impl<T> Producer<T> {
         #[cfg(not(loom))]
         {
             // NB: one memcpy per contiguous run; see the `channels` benchmark (batched).
-            let base = self.shared.slot(start).with_mut(|p| p.cast::<T>());
+            let base = self.shared.run_ptr(start);
             // SAFETY: slots [start, start + len) are free, contiguous (the caller splits at
             // the end of the buffer), owned by this producer; `UnsafeCell<MaybeUninit<T>>` has
             // the layout of `T`; `items` does not overlap the ring.
@@ -501,7 +514,7 @@ impl<T> Consumer<T> {
     {
         #[cfg(not(loom))]
         {
-            let base = self.shared.slot(start).with(|p| p.cast::<T>());
+            let base = self.shared.run_ptr(start);
             // SAFETY: slots [start, start + len) are initialised (within [head, tail)),
             // contiguous, and read only by this consumer; `T: Copy`, so copying out leaves
             // nothing to drop; `out` does not overlap the ring.

@@ -1,1 +1,688 @@
-fn main() {}
+//! Channel benchmark: NacreousLute's rings against rtrb, crossbeam and std, in one process.
+//!
+//! Sections (interleaved repetitions, medians; producer and consumer pinned to two cores):
+//! 1. SPSC throughput, u64, capacity 1024: ours single-item, ours batched (64), rtrb, rtrb
+//!    chunks of 64, crossbeam `ArrayQueue`, crossbeam-channel `bounded`, std `sync_channel`.
+//!    Every consumer checks that it receives 0, 1, 2, ... in order (correctness first).
+//! 2. Round-trip ping-pong latency over two rings (ours, rtrb) and the raw floor: one cache line
+//!    bounced between two threads with an atomic. Per-sample `Instant` timing into an
+//!    HdrHistogram (the timer adds the same ~30 ns to every row).
+//! 3. Batched vs single push at a fixed offered rate with a flush deadline: per-event latency
+//!    from the event's *intended* send time (no coordinated omission).
+//! 4. MPSC throughput with 1 and 2 producers vs crossbeam `ArrayQueue`.
+//!
+//! `--quick` finishes in well under 20 s. Ends with `BENCH name=value` lines.
+
+use anyhow::{Context, Result};
+use crossbeam_utils::CachePadded;
+use hdrhistogram::Histogram;
+use lute_bench::{Args, Report, load_average, median, pin_current};
+use lute_sync::{mpsc, spsc};
+use std::hint::spin_loop;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+const CAP: usize = 1024;
+const CHUNK: usize = 64;
+
+/// Runs `producer` pinned to core 0 and `consumer` pinned to core 1, starting together;
+/// returns the time from the start barrier until the consumer finished.
+fn pinned_pair(
+    producer: impl FnOnce() + Send + 'static,
+    consumer: impl FnOnce() + Send + 'static,
+) -> Duration {
+    let barrier = Arc::new(Barrier::new(2));
+    let b = barrier.clone();
+    let p = std::thread::spawn(move || {
+        pin_current(0);
+        b.wait();
+        producer();
+    });
+    let c = std::thread::spawn(move || {
+        pin_current(1);
+        barrier.wait();
+        let t = Instant::now();
+        consumer();
+        t.elapsed()
+    });
+    p.join().expect("producer panicked");
+    c.join().expect("consumer panicked")
+}
+
+/// Checks in-order delivery of 0..n.
+#[inline(always)]
+fn check(expect: &mut u64, v: u64) {
+    assert_eq!(v, *expect, "out of order or lost message");
+    *expect += 1;
+}
+
+fn tput_ours_single(n: u64) -> Duration {
+    let (mut tx, mut rx) = spsc::channel::<u64>(CAP).expect("capacity");
+    pinned_pair(
+        move || {
+            for i in 0..n {
+                let mut v = i;
+                while let Err(e) = tx.try_push(v) {
+                    v = e.into_inner();
+                    spin_loop();
+                }
+            }
+        },
+        move || {
+            let mut e = 0;
+            while e < n {
+                match rx.try_pop() {
+                    Ok(v) => check(&mut e, v),
+                    Err(_) => spin_loop(),
+                }
+            }
+        },
+    )
+}
+
+fn tput_ours_batched(n: u64) -> Duration {
+    let (mut tx, mut rx) = spsc::channel::<u64>(CAP).expect("capacity");
+    pinned_pair(
+        move || {
+            let mut buf = [0u64; CHUNK];
+            let mut i = 0;
+            while i < n {
+                let k = (n - i).min(CHUNK as u64) as usize;
+                for (j, b) in buf[..k].iter_mut().enumerate() {
+                    *b = i + j as u64;
+                }
+                let mut sent = 0;
+                while sent < k {
+                    let s = tx.push_slice(&buf[sent..k]);
+                    if s == 0 {
+                        spin_loop();
+                    }
+                    sent += s;
+                }
+                i += k as u64;
+            }
+        },
+        move || {
+            let mut buf = [0u64; CHUNK];
+            let mut e = 0;
+            while e < n {
+                let k = rx.pop_slice(&mut buf);
+                if k == 0 {
+                    spin_loop();
+                }
+                for &v in &buf[..k] {
+                    check(&mut e, v);
+                }
+            }
+        },
+    )
+}
+
+fn tput_rtrb(n: u64) -> Duration {
+    let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(CAP);
+    pinned_pair(
+        move || {
+            for i in 0..n {
+                while tx.push(i).is_err() {
+                    spin_loop();
+                }
+            }
+        },
+        move || {
+            let mut e = 0;
+            while e < n {
+                match rx.pop() {
+                    Ok(v) => check(&mut e, v),
+                    Err(_) => spin_loop(),
+                }
+            }
+        },
+    )
+}
+
+fn tput_rtrb_chunks(n: u64) -> Duration {
+    let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(CAP);
+    pinned_pair(
+        move || {
+            let mut i = 0;
+            while i < n {
+                let want = (n - i).min(CHUNK as u64) as usize;
+                let k = tx.slots().min(want);
+                if k == 0 {
+                    spin_loop();
+                    continue;
+                }
+                let chunk = tx.write_chunk_uninit(k).expect("slots checked");
+                let w = chunk.fill_from_iter(i..i + k as u64);
+                i += w as u64;
+            }
+        },
+        move || {
+            let mut e = 0;
+            while e < n {
+                let k = rx.slots().min(CHUNK);
+                if k == 0 {
+                    spin_loop();
+                    continue;
+                }
+                let chunk = rx.read_chunk(k).expect("slots checked");
+                let (a, b) = chunk.as_slices();
+                for &v in a.iter().chain(b) {
+                    check(&mut e, v);
+                }
+                chunk.commit_all();
+            }
+        },
+    )
+}
+
+fn tput_array_queue(n: u64) -> Duration {
+    let q = Arc::new(crossbeam_queue::ArrayQueue::<u64>::new(CAP));
+    let q2 = q.clone();
+    pinned_pair(
+        move || {
+            for i in 0..n {
+                while q.push(i).is_err() {
+                    spin_loop();
+                }
+            }
+        },
+        move || {
+            let mut e = 0;
+            while e < n {
+                match q2.pop() {
+                    Some(v) => check(&mut e, v),
+                    None => spin_loop(),
+                }
+            }
+        },
+    )
+}
+
+fn tput_crossbeam_channel(n: u64) -> Duration {
+    let (tx, rx) = crossbeam_channel::bounded::<u64>(CAP);
+    pinned_pair(
+        move || {
+            for i in 0..n {
+                while tx.try_send(i).is_err() {
+                    spin_loop();
+                }
+            }
+        },
+        move || {
+            let mut e = 0;
+            while e < n {
+                match rx.try_recv() {
+                    Ok(v) => check(&mut e, v),
+                    Err(_) => spin_loop(),
+                }
+            }
+        },
+    )
+}
+
+fn tput_std(n: u64) -> Duration {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<u64>(CAP);
+    pinned_pair(
+        move || {
+            for i in 0..n {
+                while tx.try_send(i).is_err() {
+                    spin_loop();
+                }
+            }
+        },
+        move || {
+            let mut e = 0;
+            while e < n {
+                match rx.try_recv() {
+                    Ok(v) => check(&mut e, v),
+                    Err(_) => spin_loop(),
+                }
+            }
+        },
+    )
+}
+
+/// MPSC throughput: `producers` threads (pinned to core 0) each send `per` tagged values; the
+/// consumer (core 1) checks per-producer order.
+fn tput_mpsc(producers: usize, per: u64, ours: bool) -> Duration {
+    let barrier = Arc::new(Barrier::new(producers + 1));
+    let (tx, mut rx) = mpsc::channel::<u64>(CAP).expect("capacity");
+    let aq = Arc::new(crossbeam_queue::ArrayQueue::<u64>::new(CAP));
+    let handles: Vec<_> = (0..producers as u64)
+        .map(|p| {
+            let (tx, aq, b) = (tx.clone(), aq.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                pin_current(0);
+                b.wait();
+                for i in 0..per {
+                    let v = (p << 56) | i;
+                    if ours {
+                        let mut v = v;
+                        while let Err(e) = tx.try_push(v) {
+                            v = e.into_inner();
+                            if producers > 1 {
+                                std::thread::yield_now();
+                            } else {
+                                spin_loop();
+                            }
+                        }
+                    } else {
+                        while aq.push(v).is_err() {
+                            if producers > 1 {
+                                std::thread::yield_now();
+                            } else {
+                                spin_loop();
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    pin_current(1);
+    barrier.wait();
+    let t = Instant::now();
+    let mut next = vec![0u64; producers];
+    let total = per * producers as u64;
+    let mut got = 0;
+    while got < total {
+        let v = if ours { rx.try_pop().ok() } else { aq.pop() };
+        match v {
+            Some(v) => {
+                let (p, i) = ((v >> 56) as usize, v & ((1 << 56) - 1));
+                assert_eq!(i, next[p], "per-producer order");
+                next[p] += 1;
+                got += 1;
+            }
+            None => spin_loop(),
+        }
+    }
+    let d = t.elapsed();
+    for h in handles {
+        h.join().expect("producer panicked");
+    }
+    d
+}
+
+/// Latency summary in ns.
+#[derive(Debug, Clone, Copy)]
+struct Lat {
+    p50: f64,
+    p99: f64,
+    p999: f64,
+    max: f64,
+}
+
+fn summarize(h: &Histogram<u64>) -> Lat {
+    Lat {
+        p50: h.value_at_quantile(0.5) as f64,
+        p99: h.value_at_quantile(0.99) as f64,
+        p999: h.value_at_quantile(0.999) as f64,
+        max: h.max() as f64,
+    }
+}
+
+fn new_hist() -> Histogram<u64> {
+    Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("histogram bounds")
+}
+
+/// Ping-pong: `send(i)` then `wait_reply()`; the echo thread runs `echo` until it returns.
+fn ping_pong<S, E>(samples: u64, warmup: u64, mut round: S, echo: E) -> Lat
+where
+    S: FnMut(u64),
+    E: FnOnce() + Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(2));
+    let b = barrier.clone();
+    let e = std::thread::spawn(move || {
+        pin_current(1);
+        b.wait();
+        echo();
+    });
+    pin_current(0);
+    barrier.wait();
+    let mut h = new_hist();
+    // A time budget keeps a loaded machine (where a descheduled echo thread turns each round
+    // trip into a time slice) from running for minutes; the sample count is printed.
+    let budget = Duration::from_secs(if samples > 100_000 { 10 } else { 1 });
+    let began = Instant::now();
+    for i in 0..warmup + samples {
+        let t = Instant::now();
+        round(i);
+        let now = Instant::now();
+        if i >= warmup {
+            h.record(((now - t).as_nanos() as u64).max(1))
+                .expect("in range");
+        }
+        if now - began > budget {
+            break;
+        }
+    }
+    round(u64::MAX); // stop signal
+    e.join().expect("echo panicked");
+    if h.len() < samples {
+        println!("  (time budget hit: {} of {samples} samples)", h.len());
+    }
+    summarize(&h)
+}
+
+fn rtt_ours(samples: u64, warmup: u64) -> Lat {
+    let (mut a_tx, mut a_rx) = spsc::channel::<u64>(CAP).expect("capacity");
+    let (mut b_tx, mut b_rx) = spsc::channel::<u64>(CAP).expect("capacity");
+    ping_pong(
+        samples,
+        warmup,
+        move |i| {
+            while a_tx.try_push(i).is_err() {
+                spin_loop();
+            }
+            loop {
+                if let Ok(v) = b_rx.try_pop() {
+                    assert_eq!(v, i);
+                    break;
+                }
+                spin_loop();
+            }
+        },
+        move || {
+            loop {
+                if let Ok(v) = a_rx.try_pop() {
+                    while b_tx.try_push(v).is_err() {
+                        spin_loop();
+                    }
+                    if v == u64::MAX {
+                        return;
+                    }
+                } else {
+                    spin_loop();
+                }
+            }
+        },
+    )
+}
+
+fn rtt_rtrb(samples: u64, warmup: u64) -> Lat {
+    let (mut a_tx, mut a_rx) = rtrb::RingBuffer::<u64>::new(CAP);
+    let (mut b_tx, mut b_rx) = rtrb::RingBuffer::<u64>::new(CAP);
+    ping_pong(
+        samples,
+        warmup,
+        move |i| {
+            while a_tx.push(i).is_err() {
+                spin_loop();
+            }
+            loop {
+                if let Ok(v) = b_rx.pop() {
+                    assert_eq!(v, i);
+                    break;
+                }
+                spin_loop();
+            }
+        },
+        move || {
+            loop {
+                if let Ok(v) = a_rx.pop() {
+                    while b_tx.push(v).is_err() {
+                        spin_loop();
+                    }
+                    if v == u64::MAX {
+                        return;
+                    }
+                } else {
+                    spin_loop();
+                }
+            }
+        },
+    )
+}
+
+/// The floor: one cache line bounced with an atomic. The pinger writes `2i+1`, the echo
+/// answers `2i+2`.
+fn rtt_floor(samples: u64, warmup: u64) -> Lat {
+    let line = Arc::new(CachePadded::new(AtomicU64::new(0)));
+    let l2 = line.clone();
+    ping_pong(
+        samples,
+        warmup,
+        move |i| {
+            let ping = i.wrapping_mul(2).wrapping_add(1);
+            // Release/Acquire: the same orders as a ring's index publication.
+            line.store(ping, Ordering::Release);
+            let pong = ping.wrapping_add(1);
+            while line.load(Ordering::Acquire) != pong {
+                spin_loop();
+            }
+        },
+        move || {
+            loop {
+                let v = l2.load(Ordering::Acquire);
+                if v % 2 == 1 {
+                    l2.store(v.wrapping_add(1), Ordering::Release);
+                    if v == u64::MAX.wrapping_mul(2).wrapping_add(1) {
+                        return;
+                    }
+                } else {
+                    spin_loop();
+                }
+            }
+        },
+    )
+}
+
+/// Fixed offered rate: an event every `interval`; single mode pushes each event at once;
+/// batched mode pushes a batch when it holds `CHUNK` events or when its oldest event is
+/// `deadline` old. Latency = receive time - intended send time.
+fn fixed_rate(events: u64, interval: Duration, deadline: Duration, batched: bool) -> Lat {
+    let (mut tx, mut rx) = spsc::channel::<u64>(CAP).expect("capacity");
+    let start = Instant::now() + Duration::from_millis(2);
+    let iv = interval.as_nanos() as u64;
+    let dl = deadline.as_nanos() as u64;
+    let producer = std::thread::spawn(move || {
+        pin_current(0);
+        let mut buf = [0u64; CHUNK];
+        let mut len = 0;
+        let mut k = 0u64;
+        while k < events || len > 0 {
+            let now = Instant::now().saturating_duration_since(start).as_nanos() as u64;
+            // Every event whose intended time has come is produced now (no omission).
+            while k < events && k * iv <= now && len < CHUNK {
+                buf[len] = k * iv;
+                len += 1;
+                k += 1;
+                if !batched {
+                    break;
+                }
+            }
+            let flush = len > 0 && (!batched || len == CHUNK || now >= buf[0] + dl || k == events);
+            if flush {
+                let mut sent = 0;
+                while sent < len {
+                    sent += tx.push_slice(&buf[sent..len]);
+                }
+                len = 0;
+            } else {
+                spin_loop();
+            }
+        }
+    });
+    pin_current(1);
+    let mut h = new_hist();
+    let mut got = 0;
+    let mut out = [0u64; CHUNK];
+    while got < events {
+        let n = rx.pop_slice(&mut out);
+        if n == 0 {
+            spin_loop();
+            continue;
+        }
+        let now = Instant::now().saturating_duration_since(start).as_nanos() as u64;
+        for &t in &out[..n] {
+            h.record(now.saturating_sub(t).max(1)).expect("in range");
+        }
+        got += n as u64;
+    }
+    producer.join().expect("producer panicked");
+    summarize(&h)
+}
+
+fn mmsgs(n: u64, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64() / 1e6
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse().context("parsing arguments")?;
+    let cores = core_affinity::get_core_ids().map_or(0, |c| c.len());
+    println!(
+        "channels benchmark: quick={} reps={} cores={} load average at start: {}",
+        args.quick,
+        args.reps,
+        cores,
+        load_average()
+    );
+    let n: u64 = if args.quick { 5_000_000 } else { 50_000_000 };
+    let (samples, warmup) = if args.quick {
+        (100_000, 10_000)
+    } else {
+        (1_000_000, 50_000)
+    };
+    let mut report = Report::new();
+
+    // 1. SPSC throughput.
+    type Run = fn(u64) -> Duration;
+    let runs: [(&str, Run); 7] = [
+        ("ours_single", tput_ours_single),
+        ("ours_batch64", tput_ours_batched),
+        ("rtrb", tput_rtrb),
+        ("rtrb_chunk64", tput_rtrb_chunks),
+        ("crossbeam_arrayqueue", tput_array_queue),
+        ("crossbeam_channel", tput_crossbeam_channel),
+        ("std_sync_channel", tput_std),
+    ];
+    let mut tput: Vec<Vec<f64>> = vec![Vec::new(); runs.len()];
+    for _ in 0..args.reps {
+        for (i, (_, f)) in runs.iter().enumerate() {
+            // The slow queues get a tenth of the messages in quick mode.
+            let m = if args.quick && i >= 4 { n / 5 } else { n };
+            tput[i].push(mmsgs(m, f(m)));
+        }
+    }
+    println!(
+        "\n1. SPSC throughput, u64, capacity {CAP}, {n} messages, M msgs/s (median [min-max])"
+    );
+    let mut med = Vec::new();
+    for (i, (name, _)) in runs.iter().enumerate() {
+        let mut v = tput[i].clone();
+        let (lo, hi) = (
+            v.iter().copied().fold(f64::MAX, f64::min),
+            v.iter().copied().fold(0.0, f64::max),
+        );
+        let m = median(&mut v);
+        println!("  {name:<22} {m:>8.1}  [{lo:.1}-{hi:.1}]");
+        report.add(format!("{name}_mmsgs"), m);
+        med.push(m);
+    }
+    report.add("spsc_vs_rtrb_throughput", med[0] / med[2]);
+    report.add("spsc_batch_vs_single", med[1] / med[0]);
+    report.add("spsc_batch_vs_rtrb_chunk", med[1] / med[3]);
+    report.add("spsc_vs_arrayqueue", med[0] / med[4]);
+
+    // 2. Round trip.
+    let mut lats: [Vec<Lat>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    for _ in 0..args.reps {
+        lats[0].push(rtt_floor(samples, warmup));
+        lats[1].push(rtt_ours(samples, warmup));
+        lats[2].push(rtt_rtrb(samples, warmup));
+    }
+    println!(
+        "\n2. Round-trip latency (ns, per-sample Instant timing, {samples} samples; medians over reps)"
+    );
+    println!(
+        "  {:<22} {:>8} {:>8} {:>8} {:>10}",
+        "", "p50", "p99", "p99.9", "max"
+    );
+    let mut p50 = [0.0; 3];
+    for (i, name) in ["atomic_floor", "ours", "rtrb"].iter().enumerate() {
+        let f = |g: fn(&Lat) -> f64| median(&mut lats[i].iter().map(g).collect::<Vec<_>>());
+        let l = Lat {
+            p50: f(|l| l.p50),
+            p99: f(|l| l.p99),
+            p999: f(|l| l.p999),
+            max: f(|l| l.max),
+        };
+        println!(
+            "  {name:<22} {:>8.0} {:>8.0} {:>8.0} {:>10.0}",
+            l.p50, l.p99, l.p999, l.max
+        );
+        report.add(format!("rtt_{name}_p50_ns"), l.p50);
+        report.add(format!("rtt_{name}_p99_ns"), l.p99);
+        p50[i] = l.p50;
+    }
+    report.add("rtt_ours_minus_floor_p50_ns", p50[1] - p50[0]);
+    report.add("rtt_ours_vs_rtrb_p50", p50[1] / p50[2]);
+
+    // 3. Batching tail at a fixed offered rate.
+    let interval = Duration::from_nanos(250); // 4 M events/s offered
+    let deadline = Duration::from_micros(5);
+    let events = if args.quick { 400_000 } else { 4_000_000 };
+    let mut fr: [Vec<Lat>; 2] = [Vec::new(), Vec::new()];
+    for _ in 0..args.reps {
+        fr[0].push(fixed_rate(events, interval, deadline, false));
+        fr[1].push(fixed_rate(events, interval, deadline, true));
+    }
+    println!(
+        "\n3. Per-event latency at 4 M events/s offered, batch {CHUNK}, flush deadline 5 us (ns from intended send time)"
+    );
+    println!(
+        "  {:<22} {:>8} {:>8} {:>8} {:>10}",
+        "", "p50", "p99", "p99.9", "max"
+    );
+    for (i, name) in ["single_push", "batched_push"].iter().enumerate() {
+        let f = |g: fn(&Lat) -> f64| median(&mut fr[i].iter().map(g).collect::<Vec<_>>());
+        let l = Lat {
+            p50: f(|l| l.p50),
+            p99: f(|l| l.p99),
+            p999: f(|l| l.p999),
+            max: f(|l| l.max),
+        };
+        println!(
+            "  {name:<22} {:>8.0} {:>8.0} {:>8.0} {:>10.0}",
+            l.p50, l.p99, l.p999, l.max
+        );
+        report.add(format!("rate_{name}_p50_ns"), l.p50);
+        report.add(format!("rate_{name}_p999_ns"), l.p999);
+    }
+
+    // 4. MPSC.
+    let per = if args.quick { 2_000_000 } else { 10_000_000 };
+    let mut mp: [Vec<f64>; 4] = Default::default();
+    for _ in 0..args.reps {
+        for (i, (p, ours)) in [(1, true), (1, false), (2, true), (2, false)]
+            .iter()
+            .enumerate()
+        {
+            let d = tput_mpsc(*p, per / *p as u64, *ours);
+            mp[i].push(mmsgs(per, d));
+        }
+    }
+    println!(
+        "\n4. MPSC throughput, {per} messages, capacity {CAP}, M msgs/s (producers on core 0)"
+    );
+    let mut mm = [0.0; 4];
+    for (i, name) in ["ours_1p", "arrayqueue_1p", "ours_2p", "arrayqueue_2p"]
+        .iter()
+        .enumerate()
+    {
+        mm[i] = median(&mut mp[i]);
+        println!("  {name:<22} {:>8.1}", mm[i]);
+        report.add(format!("mpsc_{name}_mmsgs"), mm[i]);
+    }
+    report.add("mpsc1_vs_arrayqueue", mm[0] / mm[1]);
+    report.add("mpsc2_vs_arrayqueue", mm[2] / mm[3]);
+
+    println!();
+    report.finish();
+    Ok(())
+}
