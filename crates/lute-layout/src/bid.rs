@@ -16,6 +16,9 @@
 //!
 //! [`BidView`] validates a record once (fixed part present, every string in bounds and UTF-8)
 //! and then reads fields straight from the received bytes: no copy and no allocation.
+//! [`RawBidView`] checks only the layout (no UTF-8 pass, O(1) per record) for readers that need
+//! the numeric fields or raw string bytes; [`RawBidView::validate`] upgrades it to a
+//! [`BidView`]. UTF-8 validation is most of a `BidView`'s cost (see `BENCHMARKS.md`, Layout).
 //!
 //! # Examples
 //!

@@ -15,7 +15,8 @@
 //!   fingerprint), the record layout they define, [`RecordView`] and binary descriptors.
 //! - [`evolution`]: [`Resolution`] of a writer schema against a reader schema and its rules,
 //!   [`Reader`] for data frames, self-describing [`Snapshot`]s.
-//! - [`bid`]: the Nexmark Bid as a typed record with a zero-copy [`bid::BidView`].
+//! - [`bid`]: the Nexmark Bid as a typed record with zero-copy views ([`bid::BidView`],
+//!   [`bid::RawBidView`]).
 //! - [`error`]: [`DecodeError`], [`SchemaError`], [`EncodeError`].
 //!
 //! # Wire format at a glance

@@ -10,7 +10,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use lute_layout::bid::{self, BidView, RawBidView};
-use lute_layout::{Field, FieldType, Frame, FrameBuilder, Kind, Limits, Reader, Schema, Snapshot, Value};
+use lute_layout::{
+    Field, FieldType, Frame, FrameBuilder, Kind, Limits, Reader, Schema, Snapshot, Value,
+};
 
 fn bid_v2() -> Schema {
     Schema::new(
