@@ -197,6 +197,18 @@ impl<G: AbelianGroup> SoeRing<G> {
         if target <= self.low {
             return 0;
         }
+        if target == self.low + 1 {
+            // NB: the sliding case (one slot per step) without the loop (`windows` W1 soe_ring).
+            let i = (self.low as usize) & (self.slots.len() - 1);
+            let s = std::mem::replace(&mut self.slots[i], self.op.identity());
+            self.op.uncombine_assign(&mut self.total, &s);
+            self.low = target;
+            return 1;
+        }
+        self.evict_slots(target)
+    }
+
+    fn evict_slots(&mut self, target: i64) -> usize {
         let n = self.slots.len();
         let k = (target - self.low) as u64;
         if k >= n as u64 {

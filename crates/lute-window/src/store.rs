@@ -9,8 +9,6 @@
 //! Neither store allocates in steady state: the ring only grows (doubling) when it is full, and
 //! the chunked store recycles drained chunks through a spare list.
 
-use std::collections::VecDeque;
-
 /// A FIFO of items addressed by absolute position.
 pub trait Store<T: Clone> {
     /// An empty store with room for `capacity` items before it first allocates again; `fill`
@@ -136,60 +134,77 @@ impl<T: Clone> Store<T> for RingStore<T> {
     }
 }
 
-/// A chunked array queue: fixed-size chunks in a deque, drained chunks recycled through a spare
-/// list. Growth never copies items, and memory follows the live size in chunk steps.
+/// log2 of the chunk length of [`ChunkedStore`].
+const CHUNK_SHIFT: u32 = 9;
+/// Items per chunk of [`ChunkedStore`].
+const CHUNK: usize = 1 << CHUNK_SHIFT;
+
+/// A chunked array queue: fixed-size chunks (512 items) in a power-of-two ring of chunk
+/// slots, drained chunks recycled through a spare list. Growth never copies items (only the
+/// chunk slots are re-placed when more chunks are live than slots exist), and memory follows
+/// the live size in chunk steps.
+///
+/// Position `pos` lives in chunk slot `(pos >> 9) & (slots − 1)` at index `pos & 511`: two
+/// masks and one extra load compared with [`RingStore`].
 #[derive(Debug, Clone)]
 pub struct ChunkedStore<T> {
-    chunks: VecDeque<Box<[T]>>,
+    /// Chunk slots; `chunks.len()` is a power of two. The slot of every chunk overlapping
+    /// `head..tail` holds a chunk of `CHUNK` items; other slots hold an empty box.
+    chunks: Vec<Box<[T]>>,
     spare: Vec<Box<[T]>>,
-    /// Absolute position of `chunks[0][0]`.
-    base: usize,
     head: usize,
     tail: usize,
-    /// log2 of the chunk length.
-    shift: u32,
     fill: T,
 }
 
 impl<T: Clone> ChunkedStore<T> {
     #[inline]
-    fn chunk_len(&self) -> usize {
-        1 << self.shift
+    fn slot(&self, pos: usize) -> usize {
+        (pos >> CHUNK_SHIFT) & (self.chunks.len() - 1)
     }
 
-    #[inline]
-    fn loc(&self, pos: usize) -> (usize, usize) {
-        let off = pos - self.base;
-        (off >> self.shift, off & (self.chunk_len() - 1))
+    fn new_chunk(&self) -> Box<[T]> {
+        vec![self.fill.clone(); CHUNK].into_boxed_slice()
     }
 
+    /// Makes sure the chunk holding position `tail` exists (called when `tail` is at a chunk
+    /// boundary).
     #[cold]
     fn add_chunk(&mut self) {
+        let live = (self.tail >> CHUNK_SHIFT) - (self.head >> CHUNK_SHIFT) + 1;
+        if live > self.chunks.len() {
+            let n = (2 * self.chunks.len()).max(live.next_power_of_two());
+            let mut chunks: Vec<Box<[T]>> = (0..n).map(|_| Box::default()).collect();
+            let old = self.chunks.len();
+            for c in (self.head >> CHUNK_SHIFT)..(self.tail >> CHUNK_SHIFT) {
+                chunks[c & (n - 1)] = std::mem::take(&mut self.chunks[c & (old - 1)]);
+            }
+            self.chunks = chunks;
+        }
         let c = match self.spare.pop() {
             Some(c) => c,
-            None => vec![self.fill.clone(); self.chunk_len()].into_boxed_slice(),
+            None => self.new_chunk(),
         };
-        self.chunks.push_back(c);
+        let s = self.slot(self.tail);
+        debug_assert!(self.chunks[s].is_empty());
+        self.chunks[s] = c;
     }
 }
 
 impl<T: Clone> Store<T> for ChunkedStore<T> {
     fn with_capacity(capacity: usize, fill: T) -> Self {
-        // About 16 KiB per chunk, at least 8 items.
-        let per = (16 * 1024 / size_of::<T>().max(1)).max(8);
-        let shift = per.next_power_of_two().trailing_zeros();
-        let n = capacity.div_ceil(1 << shift) + 1;
+        let n = capacity.div_ceil(CHUNK) + 1;
         let mut s = Self {
-            chunks: VecDeque::with_capacity(n + 1),
+            chunks: (0..(n + 1).next_power_of_two())
+                .map(|_| Box::default())
+                .collect(),
             spare: Vec::with_capacity(n + 1),
-            base: 0,
             head: 0,
             tail: 0,
-            shift,
             fill,
         };
         for _ in 0..n {
-            let c = vec![s.fill.clone(); s.chunk_len()].into_boxed_slice();
+            let c = s.new_chunk();
             s.spare.push(c);
         }
         s
@@ -204,17 +219,17 @@ impl<T: Clone> Store<T> for ChunkedStore<T> {
     }
     #[inline]
     fn get(&self, pos: usize) -> &T {
-        let (c, i) = self.loc(pos);
-        &self.chunks[c][i]
+        &self.chunks[self.slot(pos)][pos & (CHUNK - 1)]
     }
     #[inline]
     fn get_mut(&mut self, pos: usize) -> &mut T {
-        let (c, i) = self.loc(pos);
-        &mut self.chunks[c][i]
+        let s = self.slot(pos);
+        &mut self.chunks[s][pos & (CHUNK - 1)]
     }
     #[inline]
     fn with_pair(&mut self, i: usize, j: usize, f: impl FnOnce(&mut T, &T)) {
-        let ((ci, ii), (cj, ij)) = (self.loc(i), self.loc(j));
+        let (ci, cj) = (self.slot(i), self.slot(j));
+        let (ii, ij) = (i & (CHUNK - 1), j & (CHUNK - 1));
         if ci == cj {
             let chunk = &mut self.chunks[ci];
             if ii < ij {
@@ -232,26 +247,28 @@ impl<T: Clone> Store<T> for ChunkedStore<T> {
     }
     #[inline]
     fn push_back(&mut self, v: T) {
-        if self.tail - self.base == self.chunks.len() << self.shift {
+        if self.tail & (CHUNK - 1) == 0 {
+            // The chunk for `tail` never exists yet at a boundary (only pushes create chunks).
             self.add_chunk();
         }
-        let (c, i) = self.loc(self.tail);
-        self.chunks[c][i] = v;
+        let s = self.slot(self.tail);
+        self.chunks[s][self.tail & (CHUNK - 1)] = v;
         self.tail += 1;
     }
     #[inline]
     fn pop_front(&mut self) {
         debug_assert!(self.head < self.tail);
         self.head += 1;
-        if self.head - self.base == self.chunk_len() {
-            if let Some(c) = self.chunks.pop_front() {
-                self.spare.push(c);
-            }
-            self.base += self.chunk_len();
+        if self.head & (CHUNK - 1) == 0 {
+            // The chunk of `head - 1` is drained: recycle it.
+            let s = self.slot(self.head - 1);
+            let c = std::mem::take(&mut self.chunks[s]);
+            self.spare.push(c);
         }
     }
     fn bytes(&self) -> usize {
-        (self.chunks.len() + self.spare.len()) * self.chunk_len() * size_of::<T>()
+        let live = self.chunks.iter().filter(|c| !c.is_empty()).count();
+        (live + self.spare.len()) * CHUNK * size_of::<T>()
     }
 }
 
