@@ -104,6 +104,64 @@ impl<T> Shared<T> {
     }
 }
 
+/// An end's private view of the slot array: base pointer and mask copied out of `Shared`, so
+/// the hot path addresses a slot with one `and` and one `add`, with no pointer chase through
+/// the `Arc` (the compiler keeps both in registers across a loop, since `&mut self` is unique).
+struct View<T> {
+    #[cfg(not(loom))]
+    base: *mut T,
+    #[cfg(not(loom))]
+    mask: usize,
+    _owns: std::marker::PhantomData<T>,
+}
+
+impl<T> View<T> {
+    #[cfg_attr(loom, allow(unused_variables))]
+    fn new(shared: &Shared<T>) -> Self {
+        Self {
+            #[cfg(not(loom))]
+            base: shared.run_ptr(0),
+            #[cfg(not(loom))]
+            mask: shared.mask,
+            _owns: std::marker::PhantomData,
+        }
+    }
+
+    /// Writes slot `index & mask`.
+    ///
+    /// # Safety
+    /// The slot is free and owned by the calling producer (module docs).
+    #[inline(always)]
+    unsafe fn write(&self, _shared: &Shared<T>, index: usize, v: T) {
+        #[cfg(not(loom))]
+        // SAFETY: `index & mask < capacity`; `base` addresses the slot slice; the caller owns
+        // the slot.
+        unsafe {
+            self.base.add(index & self.mask).write(v)
+        };
+        #[cfg(loom)]
+        // SAFETY: as above, through loom's tracked cell.
+        _shared.slot(index).with_mut(|p| unsafe { (*p).write(v) });
+    }
+
+    /// Moves the value out of slot `index & mask`.
+    ///
+    /// # Safety
+    /// The slot is initialised and owned by the calling consumer, which treats it as free
+    /// afterwards.
+    #[inline(always)]
+    unsafe fn read(&self, _shared: &Shared<T>, index: usize) -> T {
+        #[cfg(not(loom))]
+        // SAFETY: in bounds (masked); initialised and owned per the caller's contract.
+        return unsafe { self.base.add(index & self.mask).read() };
+        #[cfg(loom)]
+        // SAFETY: as above, through loom's tracked cell.
+        _shared
+            .slot(index)
+            .with(|p| unsafe { (*p).assume_init_read() })
+    }
+}
+
 impl<T> Drop for Shared<T> {
     fn drop(&mut self) {
         // Both ends are gone (this is the last Arc) and each published its final index in its
@@ -125,6 +183,12 @@ impl<T> Drop for Shared<T> {
 unsafe impl<T: Send> Send for Shared<T> {}
 // SAFETY: as above: the shared state is only touched through the two ends' protocol.
 unsafe impl<T: Send> Sync for Shared<T> {}
+
+// SAFETY: an end owns its side of the protocol; the raw pointer in its `View` addresses the
+// `Arc`-owned slot slice that lives as long as the end. Values of `T` cross threads: `T: Send`.
+unsafe impl<T: Send> Send for Producer<T> {}
+// SAFETY: as for `Producer`.
+unsafe impl<T: Send> Send for Consumer<T> {}
 
 /// Largest supported ring capacity.
 pub const MAX_CAPACITY: usize = 1 << 30;
@@ -166,11 +230,13 @@ pub(crate) fn channel_with_notifier<T>(
     });
     Ok((
         Producer {
+            view: View::new(&shared),
             shared: shared.clone(),
             tail: 0,
             cached_head: 0,
         },
         Consumer {
+            view: View::new(&shared),
             shared,
             head: 0,
             cached_tail: 0,
@@ -181,6 +247,7 @@ pub(crate) fn channel_with_notifier<T>(
 /// The writing end of an SPSC ring. Not `Clone`: exactly one producer exists.
 pub struct Producer<T> {
     shared: Arc<Shared<T>>,
+    view: View<T>,
     /// Private copy of `shared.tail` (always equal to it after each operation returns).
     tail: usize,
     /// Last value of `shared.head` seen; `<=` the real head.
@@ -254,9 +321,7 @@ impl<T> Producer<T> {
         }
         // SAFETY: the slot at `tail` is free (tail - head < capacity) and only this producer
         // writes free slots.
-        self.shared
-            .slot(self.tail)
-            .with_mut(|p| unsafe { (*p).write(value) });
+        unsafe { self.view.write(&self.shared, self.tail, value) };
         self.tail = self.tail.wrapping_add(1);
         self.publish();
         Ok(())
@@ -318,9 +383,7 @@ impl<T> Producer<T> {
             // SAFETY: slot `tail` is free (n < free) and owned by this producer. `self.tail`
             // advances per item so a panic in `iter` leaves no written slot unaccounted: Drop
             // publishes `self.tail`.
-            self.shared
-                .slot(self.tail)
-                .with_mut(|p| unsafe { (*p).write(v) });
+            unsafe { self.view.write(&self.shared, self.tail, v) };
             self.tail = self.tail.wrapping_add(1);
             n += 1;
         }
@@ -382,6 +445,7 @@ impl<T> Drop for Producer<T> {
 /// The reading end of an SPSC ring. Not `Clone`: exactly one consumer exists.
 pub struct Consumer<T> {
     shared: Arc<Shared<T>>,
+    view: View<T>,
     /// Private copy of `shared.head`.
     head: usize,
     /// Last value of `shared.tail` seen; `<=` the real tail.
@@ -459,10 +523,7 @@ impl<T> Consumer<T> {
         }
         // SAFETY: head < tail, so the slot is initialised, and only this consumer reads it;
         // it becomes free (logically uninitialised) when `head` advances below.
-        let v = self
-            .shared
-            .slot(self.head)
-            .with(|p| unsafe { (*p).assume_init_read() });
+        let v = unsafe { self.view.read(&self.shared, self.head) };
         self.head = self.head.wrapping_add(1);
         self.publish();
         Ok(v)
@@ -536,10 +597,7 @@ impl<T> Consumer<T> {
         for _ in 0..n {
             // SAFETY: head < tail (n items available). `self.head` advances before `f` runs,
             // so if `f` panics the moved-out value is not dropped again (Drop publishes it).
-            let v = self
-                .shared
-                .slot(self.head)
-                .with(|p| unsafe { (*p).assume_init_read() });
+            let v = unsafe { self.view.read(&self.shared, self.head) };
             self.head = self.head.wrapping_add(1);
             f(v);
         }

@@ -1,5 +1,6 @@
 //! Zero allocations after construction: push/pop (single and batch), MPSC, fan-in and the
 //! batch pool, measured with the counting allocator of `lute-testkit`.
+#![cfg(not(loom))]
 
 use lute_sync::{BatchPool, WaitStrategy, fan_in, mpsc, spsc};
 use lute_testkit::{CountingAlloc, count_thread_allocations};
