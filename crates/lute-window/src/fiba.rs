@@ -40,17 +40,39 @@ const MIN_KEYS: usize = MIN_ARITY - 1;
 const MAX_KEYS: usize = MAX_ARITY - 1;
 const NIL: u32 = u32::MAX;
 
+/// Key capacity of a node: one more than the maximum, for the transient overflow before a
+/// split.
+const CAP: usize = MAX_KEYS + 1;
+
+/// A node with inline arrays (one contiguous arena entry, so a cold node costs few cache
+/// misses).
 #[derive(Debug, Clone)]
 struct Node<A> {
-    keys: Vec<i64>,
-    vals: Vec<A>,
-    /// Empty for leaves; otherwise `keys.len() + 1` children.
-    children: Vec<u32>,
+    /// Number of keys (and values); a non-leaf has `n + 1` children.
+    n: usize,
+    keys: [i64; CAP],
+    vals: [A; CAP],
+    children: [u32; CAP + 1],
     parent: u32,
     /// 0 for leaves.
     height: u32,
     agg: A,
     live: bool,
+}
+
+/// Inserts `v` at `pos` into the first `len` entries of `a` (which has room for one more).
+#[inline]
+fn arr_insert<T>(a: &mut [T], len: usize, pos: usize, v: T) {
+    a[len] = v;
+    a[pos..=len].rotate_right(1);
+}
+
+/// Removes and returns entry `pos` of the first `len` entries of `a`.
+#[inline]
+fn arr_remove<T: Clone>(a: &mut [T], len: usize, pos: usize) -> T {
+    let v = a[pos].clone();
+    a[pos..len].rotate_left(1);
+    v
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,40 +152,35 @@ impl<M: Monoid> Fiba<M> {
     /// Time of the newest item.
     pub fn newest(&self) -> Option<i64> {
         (self.len > 0).then(|| {
-            *self.nodes[self.right_leaf() as usize]
-                .keys
-                .last()
-                .unwrap_or(&0)
+            let n = &self.nodes[self.right_leaf() as usize];
+            n.keys[n.n - 1]
         })
     }
 
     /// Bytes held by nodes (keys, values, child links and aggregates), for reports.
     pub fn storage_bytes(&self) -> usize {
-        let per_node = size_of::<Node<M::Agg>>()
-            + (MAX_KEYS + 2) * (size_of::<i64>() + size_of::<M::Agg>() + size_of::<u32>());
-        self.nodes.len() * per_node
+        self.nodes.len() * size_of::<Node<M::Agg>>()
     }
 
     fn alloc(&mut self, height: u32) -> u32 {
         if let Some(i) = self.free.pop() {
             let n = &mut self.nodes[i as usize];
-            n.keys.clear();
-            n.vals.clear();
-            n.children.clear();
+            n.n = 0;
             n.parent = NIL;
             n.height = height;
-            n.agg = self.op.identity();
             n.live = true;
             i
         } else {
             let i = u32::try_from(self.nodes.len()).expect("FiBA arena full");
+            let id = self.op.identity();
             self.nodes.push(Node {
-                keys: Vec::with_capacity(MAX_KEYS + 2),
-                vals: Vec::with_capacity(MAX_KEYS + 2),
-                children: Vec::with_capacity(MAX_ARITY + 2),
+                n: 0,
+                keys: [0; CAP],
+                vals: std::array::from_fn(|_| id.clone()),
+                children: [NIL; CAP + 1],
                 parent: NIL,
                 height,
-                agg: self.op.identity(),
+                agg: id,
                 live: true,
             });
             i
@@ -171,9 +188,7 @@ impl<M: Monoid> Fiba<M> {
     }
 
     fn release(&mut self, i: u32) {
-        let n = &mut self.nodes[i as usize];
-        n.live = false;
-        n.vals.clear();
+        self.nodes[i as usize].live = false;
         self.free.push(i);
     }
 
@@ -201,7 +216,7 @@ impl<M: Monoid> Fiba<M> {
 
     #[inline]
     fn is_leaf(&self, i: u32) -> bool {
-        self.node(i).children.is_empty()
+        self.node(i).height == 0
     }
 
     #[inline]
@@ -246,11 +261,8 @@ impl<M: Monoid> Fiba<M> {
         let (mut l, mut r) = (self.root, self.root);
         for level in (0..h).rev() {
             l = self.node(l).children[0];
-            r = *self
-                .node(r)
-                .children
-                .last()
-                .expect("inner node has children");
+            let rn = self.node(r);
+            r = rn.children[rn.n];
             self.left[level] = l;
             self.right[level] = r;
         }
@@ -262,8 +274,8 @@ impl<M: Monoid> Fiba<M> {
         let kind = self.kind(i);
         let op = &self.op;
         let n = self.node(i);
-        let k = n.keys.len();
-        let leaf = n.children.is_empty();
+        let k = n.n;
+        let leaf = n.height == 0;
         let mut acc;
         match kind {
             Kind::Inner | Kind::Root | Kind::Left => {
@@ -276,7 +288,7 @@ impl<M: Monoid> Fiba<M> {
                     _ => (1, k + 1),
                 };
                 if leaf {
-                    for v in &n.vals {
+                    for v in &n.vals[..k] {
                         op.combine_assign(&mut acc, v);
                     }
                 } else {
@@ -301,7 +313,7 @@ impl<M: Monoid> Fiba<M> {
                     op.identity()
                 };
                 if leaf {
-                    for v in &n.vals {
+                    for v in &n.vals[..k] {
                         op.combine_assign(&mut acc, v);
                     }
                 } else {
@@ -412,7 +424,12 @@ impl<M: Monoid> Fiba<M> {
     fn find_leaf(&self, t: i64) -> u32 {
         let mut n;
         let ll = self.left_leaf();
-        let left_max = *self.node(ll).keys.last().unwrap_or(&i64::MIN);
+        let lln = self.node(ll);
+        let left_max = if lln.n == 0 {
+            i64::MIN
+        } else {
+            lln.keys[lln.n - 1]
+        };
         if t < left_max {
             // Left finger: a left-spine node's subtree holds keys up to its parent's first
             // key (equal keys go right).
@@ -428,7 +445,8 @@ impl<M: Monoid> Fiba<M> {
             n = self.right_leaf();
             while n != self.root {
                 let p = self.node(n).parent;
-                if t >= *self.node(p).keys.last().expect("inner node has keys") {
+                let pn = self.node(p);
+                if t >= pn.keys[pn.n - 1] {
                     break;
                 }
                 n = p;
@@ -436,7 +454,7 @@ impl<M: Monoid> Fiba<M> {
         }
         while !self.is_leaf(n) {
             let node = self.node(n);
-            let i = node.keys.partition_point(|&k| k <= t);
+            let i = node.keys[..node.n].partition_point(|&k| k <= t);
             n = node.children[i];
         }
         n
@@ -447,24 +465,80 @@ impl<M: Monoid> Fiba<M> {
     /// the nearer end.
     pub fn insert(&mut self, t: i64, v: M::Agg) {
         let leaf = self.find_leaf(t);
+        let is_right_leaf = leaf == self.root || self.right.first() == Some(&leaf);
         let n = &mut self.nodes[leaf as usize];
-        let pos = n.keys.partition_point(|&k| k <= t);
-        let at_end = pos == n.keys.len();
-        n.keys.insert(pos, t);
-        if n.keys.len() <= MAX_KEYS {
-            if at_end && (leaf == self.root || self.right.first() == Some(&leaf)) {
-                // Appending to the rightmost leaf: its aggregate just grows on the right.
-                self.op.combine_assign(&mut n.agg, &v);
-                n.vals.push(v);
-            } else {
-                n.vals.insert(pos, v);
-                self.fix(leaf);
-            }
+        let k = n.n;
+        let pos = n.keys[..k].partition_point(|&x| x <= t);
+        if pos == k && k < MAX_KEYS && is_right_leaf {
+            // Appending to the rightmost leaf: its aggregate just grows on the right.
+            self.op.combine_assign(&mut n.agg, &v);
+            n.keys[k] = t;
+            n.vals[k] = v;
+            n.n = k + 1;
         } else {
-            n.vals.insert(pos, v);
-            self.split_cascade(leaf);
+            arr_insert(&mut n.keys, k, pos, t);
+            arr_insert(&mut n.vals, k, pos, v);
+            n.n = k + 1;
+            if k < MAX_KEYS {
+                self.fix(leaf);
+            } else if !(is_right_leaf && pos == k && self.split_right_leaf(leaf)) {
+                self.split_cascade(leaf);
+            }
         }
         self.len += 1;
+    }
+
+    /// Fast path of an in-order insertion that overflows the rightmost leaf `x` while its
+    /// parent has room: `x` becomes an inner node and a new rightmost leaf `y` takes its upper
+    /// keys. The parent's aggregate (right spine or root) only grows on the right by
+    /// `x ⊕ separator`, so no general repair is needed. Returns `false` (doing nothing) when
+    /// the fast path does not apply.
+    fn split_right_leaf(&mut self, x: u32) -> bool {
+        if x == self.root {
+            return false;
+        }
+        let p = self.node(x).parent;
+        if self.node(p).n >= MAX_KEYS {
+            return false;
+        }
+        let y = self.alloc(0);
+        let (mid_k, mid_v);
+        {
+            let (xn, yn) = self.pair_mut(x, y);
+            let total = xn.n;
+            let cut = MIN_KEYS + 2;
+            for j in cut..total {
+                yn.keys[j - cut] = xn.keys[j];
+                yn.vals[j - cut] = xn.vals[j].clone();
+            }
+            yn.n = total - cut;
+            mid_k = xn.keys[cut - 1];
+            mid_v = xn.vals[cut - 1].clone();
+            xn.n = cut - 1;
+        }
+        self.node_mut(y).parent = p;
+        {
+            let pn = self.node_mut(p);
+            let k = pn.n;
+            debug_assert_eq!(pn.children[k], x);
+            pn.keys[k] = mid_k;
+            pn.vals[k] = mid_v;
+            pn.children[k + 1] = y;
+            pn.n = k + 1;
+        }
+        self.right[0] = y;
+        // x is now inner: its whole subtree (a leaf: its values).
+        self.recompute(x);
+        // The parent (right spine or root) excluded x as its last child; now it includes x and
+        // the separator and excludes y.
+        let xa = self.node(x).agg.clone();
+        let op = &self.op;
+        let pn = &mut self.nodes[p as usize];
+        op.combine_assign(&mut pn.agg, &xa);
+        let k = pn.n;
+        op.combine_assign(&mut pn.agg, &pn.vals[k - 1]);
+        self.recompute(y);
+        true
     }
 
     fn split_cascade(&mut self, mut x: u32) {
@@ -474,28 +548,38 @@ impl<M: Monoid> Fiba<M> {
             let (mid_k, mid_v);
             {
                 let (xn, yn) = self.pair_mut(x, y);
+                let total = xn.n;
                 let cut = MIN_KEYS + 2; // x keeps MIN_KEYS + 1 keys, y gets the rest
-                yn.keys.extend(xn.keys.drain(cut..));
-                yn.vals.extend(xn.vals.drain(cut..));
-                mid_k = xn.keys.pop().expect("overfull node");
-                mid_v = xn.vals.pop().expect("overfull node");
-                if !xn.children.is_empty() {
-                    yn.children.extend(xn.children.drain(cut..));
+                for j in cut..total {
+                    yn.keys[j - cut] = xn.keys[j];
+                    yn.vals[j - cut] = xn.vals[j].clone();
                 }
+                yn.n = total - cut;
+                if h > 0 {
+                    for j in cut..=total {
+                        yn.children[j - cut] = xn.children[j];
+                    }
+                }
+                mid_k = xn.keys[cut - 1];
+                mid_v = xn.vals[cut - 1].clone();
+                xn.n = cut - 1;
             }
-            for j in 0..self.node(y).children.len() {
-                let c = self.node(y).children[j];
-                self.node_mut(c).parent = y;
+            if h > 0 {
+                for j in 0..=self.node(y).n {
+                    let c = self.node(y).children[j];
+                    self.node_mut(c).parent = y;
+                }
             }
             self.touched.push(x);
             self.touched.push(y);
             if x == self.root {
                 let r = self.alloc(h + 1);
                 let rn = self.node_mut(r);
-                rn.keys.push(mid_k);
-                rn.vals.push(mid_v);
-                rn.children.push(x);
-                rn.children.push(y);
+                rn.keys[0] = mid_k;
+                rn.vals[0] = mid_v;
+                rn.n = 1;
+                rn.children[0] = x;
+                rn.children[1] = y;
                 self.node_mut(x).parent = r;
                 self.node_mut(y).parent = r;
                 self.root = r;
@@ -505,15 +589,16 @@ impl<M: Monoid> Fiba<M> {
             let p = self.node(x).parent;
             self.node_mut(y).parent = p;
             let pn = self.node_mut(p);
-            let i = pn
-                .children
+            let k = pn.n;
+            let i = pn.children[..=k]
                 .iter()
                 .position(|&c| c == x)
                 .expect("child of parent");
-            pn.keys.insert(i, mid_k);
-            pn.vals.insert(i, mid_v);
-            pn.children.insert(i + 1, y);
-            let fits = pn.keys.len() <= MAX_KEYS;
+            arr_insert(&mut pn.keys, k, i, mid_k);
+            arr_insert(&mut pn.vals, k, i, mid_v);
+            arr_insert(&mut pn.children, k + 1, i + 1, y);
+            pn.n = k + 1;
+            let fits = k < MAX_KEYS;
             self.touched.push(p);
             if fits {
                 break;
@@ -530,13 +615,13 @@ impl<M: Monoid> Fiba<M> {
         }
         let l = self.left_leaf();
         let n = self.node_mut(l);
-        n.keys.remove(0);
-        n.vals.remove(0);
+        let k = n.n;
+        n.keys[..k].rotate_left(1);
+        n.vals[..k].rotate_left(1);
+        n.n = k - 1;
         self.len -= 1;
-        if l == self.root {
-            self.recompute(l);
-        } else if self.node(l).keys.len() >= MIN_KEYS {
-            // Left-spine leaf: its values ⊕ its parent's aggregate.
+        if l == self.root || k > MIN_KEYS {
+            // The root, or a left-spine leaf: its values ⊕ its parent's aggregate.
             self.recompute(l);
         } else {
             self.rebalance_left(l);
@@ -557,34 +642,44 @@ impl<M: Monoid> Fiba<M> {
     /// Fixes an underfull left-spine node `x` by borrowing from or merging with its right
     /// sibling, cascading up the left spine.
     fn rebalance_left(&mut self, mut x: u32) {
+        if self.rebalance_left_leaf(x) {
+            return;
+        }
         loop {
-            if x == self.root || self.node(x).keys.len() >= MIN_KEYS {
+            if x == self.root || self.node(x).n >= MIN_KEYS {
                 break;
             }
             let p = self.node(x).parent;
             let s = self.node(p).children[1];
+            let internal = self.node(x).height > 0;
             self.touched.push(x);
             self.touched.push(p);
-            if self.node(s).keys.len() > MIN_KEYS {
-                // Borrow: separator down into x, sibling's first key up.
-                let (sk, sv) = {
+            if self.node(s).n > MIN_KEYS {
+                // Borrow: separator down into x, sibling's first key (and child) up/over.
+                let (sk, sv, sc) = {
                     let sn = self.node_mut(s);
-                    (sn.keys.remove(0), sn.vals.remove(0))
-                };
-                let sc = if self.is_leaf(s) {
-                    None
-                } else {
-                    Some(self.node_mut(s).children.remove(0))
+                    let k = sn.n;
+                    let sk = arr_remove(&mut sn.keys, k, 0);
+                    let sv = arr_remove(&mut sn.vals, k, 0);
+                    let sc = if internal {
+                        arr_remove(&mut sn.children, k + 1, 0)
+                    } else {
+                        NIL
+                    };
+                    sn.n = k - 1;
+                    (sk, sv, sc)
                 };
                 let pn = self.node_mut(p);
                 let dk = std::mem::replace(&mut pn.keys[0], sk);
                 let dv = std::mem::replace(&mut pn.vals[0], sv);
                 let xn = self.node_mut(x);
-                xn.keys.push(dk);
-                xn.vals.push(dv);
-                if let Some(c) = sc {
-                    xn.children.push(c);
-                    self.node_mut(c).parent = x;
+                let k = xn.n;
+                xn.keys[k] = dk;
+                xn.vals[k] = dv;
+                xn.n = k + 1;
+                if internal {
+                    xn.children[k + 1] = sc;
+                    self.node_mut(sc).parent = x;
                 }
                 self.touched.push(s);
                 break;
@@ -592,23 +687,39 @@ impl<M: Monoid> Fiba<M> {
             // Merge x, separator, s into x.
             let (dk, dv) = {
                 let pn = self.node_mut(p);
-                pn.children.remove(1);
-                (pn.keys.remove(0), pn.vals.remove(0))
+                let k = pn.n;
+                arr_remove(&mut pn.children, k + 1, 1);
+                let dk = arr_remove(&mut pn.keys, k, 0);
+                let dv = arr_remove(&mut pn.vals, k, 0);
+                pn.n = k - 1;
+                (dk, dv)
             };
+            let first_moved;
             {
                 let (xn, sn) = self.pair_mut(x, s);
-                xn.keys.push(dk);
-                xn.vals.push(dv);
-                xn.keys.append(&mut sn.keys);
-                xn.vals.append(&mut sn.vals);
-                xn.children.append(&mut sn.children);
+                let k = xn.n;
+                xn.keys[k] = dk;
+                xn.vals[k] = dv;
+                for j in 0..sn.n {
+                    xn.keys[k + 1 + j] = sn.keys[j];
+                    xn.vals[k + 1 + j] = sn.vals[j].clone();
+                }
+                if internal {
+                    for j in 0..=sn.n {
+                        xn.children[k + 1 + j] = sn.children[j];
+                    }
+                }
+                first_moved = k + 1;
+                xn.n = k + 1 + sn.n;
             }
-            for j in 0..self.node(x).children.len() {
-                let c = self.node(x).children[j];
-                self.node_mut(c).parent = x;
+            if internal {
+                for j in first_moved..=self.node(x).n {
+                    let c = self.node(x).children[j];
+                    self.node_mut(c).parent = x;
+                }
             }
             self.release(s);
-            if p == self.root && self.node(p).keys.is_empty() {
+            if p == self.root && self.node(p).n == 0 {
                 // The root lost its last key: x becomes the root.
                 self.release(p);
                 self.root = x;
@@ -618,6 +729,65 @@ impl<M: Monoid> Fiba<M> {
             x = p;
         }
         self.repair_touched();
+    }
+
+    /// Fast path for an underfull leftmost leaf `x` when neither the spines nor the root
+    /// change: borrow from the sibling, or merge with it while the parent keeps enough keys.
+    /// Only the sibling, the parent and `x` need recomputing (in that order). Returns `false`
+    /// (doing nothing) when the general path is needed.
+    fn rebalance_left_leaf(&mut self, x: u32) -> bool {
+        let p = self.node(x).parent;
+        let s = self.node(p).children[1];
+        let pn_keys = self.node(p).n;
+        if self.node(s).n > MIN_KEYS {
+            let (sk, sv) = {
+                let sn = self.node_mut(s);
+                let k = sn.n;
+                let sk = arr_remove(&mut sn.keys, k, 0);
+                let sv = arr_remove(&mut sn.vals, k, 0);
+                sn.n = k - 1;
+                (sk, sv)
+            };
+            let pn = self.node_mut(p);
+            let dk = std::mem::replace(&mut pn.keys[0], sk);
+            let dv = std::mem::replace(&mut pn.vals[0], sv);
+            let xn = self.node_mut(x);
+            let k = xn.n;
+            xn.keys[k] = dk;
+            xn.vals[k] = dv;
+            xn.n = k + 1;
+        } else if (p == self.root && pn_keys >= 2) || (p != self.root && pn_keys > MIN_KEYS) {
+            let (dk, dv) = {
+                let pn = self.node_mut(p);
+                let k = pn.n;
+                arr_remove(&mut pn.children, k + 1, 1);
+                let dk = arr_remove(&mut pn.keys, k, 0);
+                let dv = arr_remove(&mut pn.vals, k, 0);
+                pn.n = k - 1;
+                (dk, dv)
+            };
+            {
+                let (xn, sn) = self.pair_mut(x, s);
+                let k = xn.n;
+                xn.keys[k] = dk;
+                xn.vals[k] = dv;
+                for j in 0..sn.n {
+                    xn.keys[k + 1 + j] = sn.keys[j];
+                    xn.vals[k + 1 + j] = sn.vals[j].clone();
+                }
+                xn.n = k + 1 + sn.n;
+            }
+            self.release(s);
+            self.recompute(p);
+            self.recompute(x);
+            return true;
+        } else {
+            return false;
+        }
+        self.recompute(s);
+        self.recompute(p);
+        self.recompute(x);
+        true
     }
 
     /// The aggregate of all items in time order: two combines.
@@ -690,10 +860,7 @@ impl<M: Monoid> Fiba<M> {
                 n.live, n.height
             ));
         }
-        let k = n.keys.len();
-        if n.vals.len() != k {
-            return Err(format!("node {i}: {} keys, {} values", k, n.vals.len()));
-        }
+        let k = n.n;
         if i != self.root && !(MIN_KEYS..=MAX_KEYS).contains(&k) {
             return Err(format!("node {i}: {k} keys out of {MIN_KEYS}..={MAX_KEYS}"));
         }
@@ -701,10 +868,7 @@ impl<M: Monoid> Fiba<M> {
             return Err(format!("root: {k} keys"));
         }
         if h == 0 {
-            if !n.children.is_empty() {
-                return Err(format!("leaf {i} has children"));
-            }
-            for &key in &n.keys {
+            for &key in &n.keys[..k] {
                 if key < *prev {
                     return Err(format!("keys out of order at node {i}"));
                 }
@@ -713,8 +877,8 @@ impl<M: Monoid> Fiba<M> {
             }
             return Ok(());
         }
-        if n.children.len() != k + 1 {
-            return Err(format!("node {i}: {k} keys, {} children", n.children.len()));
+        if k == 0 {
+            return Err(format!("inner node {i} without keys"));
         }
         for j in 0..=k {
             let c = n.children[j];
