@@ -29,6 +29,8 @@ impl Args {
     /// # Errors
     /// A `--reps` without a number >= 1.
     pub fn parse() -> anyhow::Result<Self> {
+        // Read the affinity mask before anything is pinned (see `cores`).
+        let _ = cores();
         Self::parse_from(std::env::args().skip(1))
     }
 
@@ -78,10 +80,19 @@ pub fn load_average() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// Pins the calling thread to the `index`-th core of the process's affinity mask (modulo the
-/// number of cores). Returns the core id pinned to, or `None` if pinning is unavailable.
+/// The cores of the process's affinity mask, read once. `core_affinity::get_core_ids` reads the
+/// *calling thread's* mask, and threads inherit their parent's pinning, so reading it after
+/// the first pin would shrink the set (and silently put two pinned threads on one core).
+pub fn cores() -> &'static [core_affinity::CoreId] {
+    static CORES: std::sync::OnceLock<Vec<core_affinity::CoreId>> = std::sync::OnceLock::new();
+    CORES.get_or_init(|| core_affinity::get_core_ids().unwrap_or_default())
+}
+
+/// Pins the calling thread to the `index`-th core of the process's affinity mask as read at
+/// start-up (modulo the number of cores). Returns the core id pinned to, or `None` if pinning
+/// is unavailable.
 pub fn pin_current(index: usize) -> Option<usize> {
-    let ids = core_affinity::get_core_ids()?;
+    let ids = cores();
     if ids.is_empty() {
         return None;
     }

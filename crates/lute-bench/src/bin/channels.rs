@@ -534,7 +534,7 @@ fn mmsgs(n: u64, d: Duration) -> f64 {
 
 fn main() -> Result<()> {
     let args = Args::parse().context("parsing arguments")?;
-    let cores = core_affinity::get_core_ids().map_or(0, |c| c.len());
+    let cores = lute_bench::cores().len();
     println!(
         "channels benchmark: quick={} reps={} cores={} load average at start: {}",
         args.quick,
