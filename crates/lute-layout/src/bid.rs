@@ -42,8 +42,9 @@ use std::sync::OnceLock;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
+use crate::batch::{BatchBuilder, BatchView};
 use crate::error::{DecodeError, EncodeError};
-use crate::header::Frame;
+use crate::header::{Frame, Kind};
 use crate::schema::{Field, FieldType, Schema, Value};
 use crate::wire::{I64, U64, VarRef};
 
@@ -203,6 +204,34 @@ impl BidRef<'_> {
         out.extend_from_slice(self.url.as_bytes());
         out.extend_from_slice(self.extra.as_bytes());
         Ok(())
+    }
+
+    /// Appends this bid to a batch ([`batch`](crate::batch)): strings into the string heap,
+    /// then the fixed part. Allocates nothing once the builder's buffers have grown.
+    ///
+    /// # Errors
+    /// [`EncodeError::TooLarge`] if the builder is not for 56-byte fixed parts, or a heap
+    /// would exceed `u32::MAX` bytes (strings already added then stay unreferenced in the
+    /// heap, which is allowed).
+    #[inline]
+    pub fn push_to(&self, batch: &mut BatchBuilder) -> Result<(), EncodeError> {
+        if batch.fixed_size() != FIXED_LEN {
+            return Err(EncodeError::TooLarge {
+                what: "fixed part",
+                len: FIXED_LEN as u64,
+                max: batch.fixed_size() as u64,
+            });
+        }
+        let fixed = BidFixed {
+            auction: U64::new(self.auction),
+            bidder: U64::new(self.bidder),
+            price: U64::new(self.price),
+            channel: batch.add_str(self.channel)?,
+            url: batch.add_str(self.url)?,
+            date_time: I64::new(self.date_time),
+            extra: batch.add_str(self.extra)?,
+        };
+        batch.push_fixed(fixed.as_bytes())
     }
 
     /// An owned copy.
@@ -424,6 +453,104 @@ impl<'a> BidView<'a> {
             date_time: self.date_time(),
             extra: self.extra,
         }
+    }
+}
+
+/// Zero-copy views over the records of a batch frame ([`Kind::Batch`]) written with Bid
+/// version 1. The string heap is validated once for the whole batch; each record then costs a
+/// few bounds and char-boundary checks.
+///
+/// # Examples
+///
+/// ```
+/// use lute_layout::batch::BatchBuilder;
+/// use lute_layout::bid::{self, BidBatch, BidRef};
+/// use lute_layout::{Frame, Limits};
+///
+/// let mut b = BatchBuilder::for_schema(bid::schema());
+/// let bid = BidRef { auction: 1, bidder: 2, price: 3, channel: "Apple", url: "u",
+///                    date_time: 4, extra: "" };
+/// bid.push_to(&mut b)?;
+/// let mut buf = Vec::new();
+/// b.finish_into(&mut buf, bid::schema().id())?;
+///
+/// let (frame, _) = Frame::decode(&buf, &Limits::default())?;
+/// let batch = BidBatch::new(&frame)?;
+/// assert_eq!(batch.get(0)?.as_bid_ref(), bid);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct BidBatch<'a> {
+    batch: BatchView<'a>,
+}
+
+impl<'a> BidBatch<'a> {
+    /// Validates a batch frame of Bid v1 records (batch layout, string heap UTF-8).
+    ///
+    /// # Errors
+    /// [`DecodeError::FingerprintMismatch`] for another schema, [`DecodeError::UnknownKind`]
+    /// for a frame that is not a batch, [`DecodeError::BatchLayout`] for a fixed size other
+    /// than 56, and the errors of [`BatchView::new`].
+    pub fn new(frame: &Frame<'a>) -> Result<Self, DecodeError> {
+        let found = frame.schema_id().fingerprint;
+        if found != FINGERPRINT_V1 {
+            return Err(DecodeError::FingerprintMismatch {
+                expected: FINGERPRINT_V1,
+                found,
+            });
+        }
+        if frame.kind() != Kind::Batch {
+            return Err(DecodeError::UnknownKind {
+                found: frame.header().kind,
+            });
+        }
+        let batch = BatchView::new(frame.payload())?;
+        if batch.fixed_size() != FIXED_LEN {
+            return Err(DecodeError::BatchLayout {
+                reason: "fixed size differs from the schema's",
+            });
+        }
+        Ok(Self { batch })
+    }
+
+    /// Number of bids.
+    pub fn len(&self) -> usize {
+        self.batch.len()
+    }
+
+    /// Whether the batch is empty.
+    pub fn is_empty(&self) -> bool {
+        self.batch.is_empty()
+    }
+
+    /// Bid `index`, viewed in place.
+    ///
+    /// # Errors
+    /// [`DecodeError::Truncated`] past the end; [`DecodeError::FieldOutOfBounds`] or
+    /// [`DecodeError::InvalidUtf8`] for a string slot outside the heap or not on char
+    /// boundaries.
+    #[inline]
+    pub fn get(&self, index: usize) -> Result<BidView<'a>, DecodeError> {
+        let fixed = self
+            .batch
+            .fixed(index)
+            .and_then(|b| BidFixed::ref_from_bytes(b).ok())
+            .ok_or(DecodeError::Truncated {
+                what: "batch record",
+                needed: index as u64 + 1,
+                available: self.batch.len() as u64,
+            })?;
+        Ok(BidView {
+            fixed,
+            channel: self.batch.string(&fixed.channel, "channel")?,
+            url: self.batch.string(&fixed.url, "url")?,
+            extra: self.batch.string(&fixed.extra, "extra")?,
+        })
+    }
+
+    /// All bids, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Result<BidView<'a>, DecodeError>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
     }
 }
 

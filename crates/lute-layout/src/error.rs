@@ -125,6 +125,12 @@ pub enum DecodeError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A batch payload's own header is inconsistent (see [`batch`](crate::batch)).
+    #[error("invalid batch: {reason}")]
+    BatchLayout {
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// Bytes left over after a structure that must fill its container exactly.
     #[error("{count} trailing bytes after {what}")]
     TrailingBytes {

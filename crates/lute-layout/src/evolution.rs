@@ -36,6 +36,7 @@
 
 use std::collections::HashMap;
 
+use crate::batch::BatchView;
 use crate::error::{DecodeError, EncodeError, SchemaError};
 use crate::header::{Frame, FrameBuilder, Kind, Limits, Records};
 use crate::schema::{FieldType, RecordView, Schema, Value};
@@ -166,12 +167,31 @@ impl Resolution {
     pub fn read_into(&self, record: &[u8], out: &mut Vec<Value>) -> Result<(), DecodeError> {
         out.clear();
         let view = RecordView::new(&self.writer, record)?;
+        self.read_view_into(&view, out)
+    }
+
+    /// Reads a record already viewed with the writer schema (for instance a batch record,
+    /// [`RecordView::in_batch`]) into `out` (cleared first).
+    ///
+    /// # Errors
+    /// [`DecodeError::FingerprintMismatch`] if `view` is not laid out by the writer schema; a
+    /// field error of [`RecordView::get`] (all fields are validated, including skipped ones).
+    /// `out` is then left empty.
+    pub fn read_view_into(
+        &self,
+        view: &RecordView<'_, '_>,
+        out: &mut Vec<Value>,
+    ) -> Result<(), DecodeError> {
+        out.clear();
+        if view.schema().fingerprint() != self.writer.fingerprint() {
+            return Err(DecodeError::FingerprintMismatch {
+                expected: self.writer.fingerprint(),
+                found: view.schema().fingerprint(),
+            });
+        }
         for i in 0..self.writer.fields().len() {
             // Validate skipped fields too: a corrupt record is an error whoever reads it.
-            if let Err(e) = view.get(i) {
-                out.clear();
-                return Err(e);
-            }
+            view.get(i)?;
         }
         for step in &self.steps {
             out.push(match step {
@@ -264,46 +284,71 @@ impl Reader {
             .ok_or(DecodeError::UnknownFingerprint { fingerprint })
     }
 
-    /// Validates the data frame at the start of `bytes` and returns an iterator over its
-    /// records as reader-schema values, and the bytes after the frame.
+    /// Validates the data or batch frame at the start of `bytes` and returns an iterator over
+    /// its records as reader-schema values, and the bytes after the frame.
     ///
     /// # Errors
-    /// Any error of [`Frame::decode`], [`DecodeError::UnknownKind`] for a snapshot (read those
-    /// with [`Snapshot`]), [`DecodeError::UnknownFingerprint`].
+    /// Any error of [`Frame::decode`] (and, for a batch, of [`BatchView::new`]),
+    /// [`DecodeError::UnknownKind`] for a snapshot (read those with [`Snapshot`]),
+    /// [`DecodeError::UnknownFingerprint`].
     pub fn read_frame<'r, 'a>(
         &'r self,
         bytes: &'a [u8],
     ) -> Result<(ResolvedRecords<'r, 'a>, &'a [u8]), DecodeError> {
         let (frame, rest) = Frame::decode(bytes, &self.limits)?;
-        if frame.kind() != Kind::Data {
-            return Err(DecodeError::UnknownKind {
-                found: frame.header().kind,
-            });
-        }
-        let resolution = self.resolution(frame.schema_id().fingerprint)?;
-        Ok((
-            ResolvedRecords {
-                resolution,
-                records: frame.records(),
+        let source = match frame.kind() {
+            Kind::Data => Source::Data(frame.records()),
+            Kind::Batch => Source::Batch {
+                view: BatchView::new(frame.payload())?,
+                next: 0,
             },
-            rest,
-        ))
+            Kind::Snapshot => {
+                return Err(DecodeError::UnknownKind {
+                    found: frame.header().kind,
+                });
+            }
+        };
+        let resolution = self.resolution(frame.schema_id().fingerprint)?;
+        Ok((ResolvedRecords { resolution, source }, rest))
     }
 }
 
-/// Records of a frame or snapshot, read through a [`Resolution`].
+#[derive(Debug, Clone)]
+enum Source<'a> {
+    Data(Records<'a>),
+    Batch { view: BatchView<'a>, next: usize },
+}
+
+/// Records of a data or batch frame, or a snapshot, read through a [`Resolution`].
 #[derive(Debug, Clone)]
 pub struct ResolvedRecords<'r, 'a> {
     resolution: &'r Resolution,
-    records: Records<'a>,
+    source: Source<'a>,
 }
 
 impl Iterator for ResolvedRecords<'_, '_> {
     type Item = Result<Vec<Value>, DecodeError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let rec = self.records.next()?;
-        Some(rec.and_then(|r| self.resolution.read(r)))
+        match &mut self.source {
+            Source::Data(records) => {
+                let rec = records.next()?;
+                Some(rec.and_then(|r| self.resolution.read(r)))
+            }
+            Source::Batch { view, next } => {
+                if *next >= view.len() {
+                    return None;
+                }
+                let i = *next;
+                *next += 1;
+                let mut out = Vec::new();
+                Some(
+                    RecordView::in_batch(&self.resolution.writer, view, i)
+                        .and_then(|v| self.resolution.read_view_into(&v, &mut out))
+                        .map(|()| out),
+                )
+            }
+        }
     }
 }
 

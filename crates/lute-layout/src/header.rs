@@ -6,7 +6,7 @@
 //! |---|---|---|---|
 //! | 0 | 4 | magic | `b"NLUT"` ([`MAGIC`]) |
 //! | 4 | 2 | format version | `U16`, [`FORMAT_VERSION`] = 1 |
-//! | 6 | 1 | kind | 1 = [`Kind::Data`] frame, 2 = [`Kind::Snapshot`] |
+//! | 6 | 1 | kind | 1 = [`Kind::Data`] frame, 2 = [`Kind::Snapshot`], 3 = [`Kind::Batch`] |
 //! | 7 | 1 | flags | 0 (no flag defined; any set bit is rejected) |
 //! | 8 | 8 | schema fingerprint | `U64`, [`Schema::fingerprint`](crate::Schema::fingerprint) of the writer schema |
 //! | 16 | 4 | schema version | `U32`, the writer schema's version (informational) |
@@ -24,6 +24,8 @@
 //! - [`Kind::Snapshot`]: a `U32` length and the writer's schema descriptor
 //!   ([`Schema::to_descriptor`](crate::Schema::to_descriptor)), then records as in a data frame.
 //!   A snapshot is self-describing: a reader of any later (or earlier) version can resolve it.
+//! - [`Kind::Batch`]: a batch header, the fixed parts of all records, then a string heap and a
+//!   bytes heap shared by the records (see [`batch`](crate::batch)).
 //!
 //! # Checks, in order
 //!
@@ -63,6 +65,9 @@ pub enum Kind {
     Data = 1,
     /// A snapshot: the writer's schema descriptor, then length-prefixed records.
     Snapshot = 2,
+    /// A batch: fixed parts of many records, then shared string and bytes heaps
+    /// (see [`batch`](crate::batch)).
+    Batch = 3,
 }
 
 impl Kind {
@@ -74,6 +79,7 @@ impl Kind {
         match b {
             1 => Ok(Self::Data),
             2 => Ok(Self::Snapshot),
+            3 => Ok(Self::Batch),
             found => Err(DecodeError::UnknownKind { found }),
         }
     }
@@ -286,7 +292,7 @@ impl<'a> Frame<'a> {
     }
 
     /// The records of a [`Kind::Data`] frame (for a snapshot, see
-    /// [`Snapshot`](crate::Snapshot)).
+    /// [`Snapshot`](crate::Snapshot); for a batch, [`BatchView`](crate::batch::BatchView)).
     pub fn records(&self) -> Records<'a> {
         Records::new(self.payload)
     }

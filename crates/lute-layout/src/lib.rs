@@ -15,6 +15,8 @@
 //!   fingerprint), the record layout they define, [`RecordView`] and binary descriptors.
 //! - [`evolution`]: [`Resolution`] of a writer schema against a reader schema and its rules,
 //!   [`Reader`] for data frames, self-describing [`Snapshot`]s.
+//! - [`batch`]: batch frames, many records sharing one string heap (one UTF-8 pass per frame),
+//!   [`batch::BatchBuilder`] and [`batch::BatchView`].
 //! - [`bid`]: the Nexmark Bid as a typed record with zero-copy views ([`bid::BidView`],
 //!   [`bid::RawBidView`]).
 //! - [`error`]: [`DecodeError`], [`SchemaError`], [`EncodeError`].
@@ -27,6 +29,8 @@
 //!            u32:payload_len u32:reserved=0 u32:crc32c(header[0..28] ++ payload)
 //! data     = { u32:len record(len B) }*                    (kind 1)
 //! snapshot = u32:len descriptor(len B) { u32:len record }*  (kind 2)
+//! batch    = u32:count u32:fixed_size u32:str_heap_len u32:bytes_heap_len
+//!            fixed_part{count} string_heap(UTF-8) bytes_heap     (kind 3)
 //! record   = fixed part (one slot per field, declaration order, no padding) ++ variable bytes
 //! ```
 //!
@@ -51,6 +55,7 @@
 //! | typed view over another schema; snapshot descriptor not the header's schema | [`DecodeError::FingerprintMismatch`] |
 //! | string or bytes slot outside its record | [`DecodeError::FieldOutOfBounds`] |
 //! | invalid UTF-8 / bool byte not 0 or 1 | [`DecodeError::InvalidUtf8`], [`DecodeError::InvalidBool`] |
+//! | inconsistent batch header | [`DecodeError::BatchLayout`] |
 //! | malformed schema descriptor | [`DecodeError::InvalidDescriptor`], [`DecodeError::TrailingBytes`] |
 //! | incompatible embedded writer schema | [`DecodeError::Schema`] |
 //!
@@ -88,6 +93,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod bid;
 pub mod error;
 pub mod evolution;

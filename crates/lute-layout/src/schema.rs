@@ -678,10 +678,25 @@ fn push_varref(out: &mut Vec<u8>, var_at: &mut u32, len: usize) {
 
 /// A record validated against a schema: every variable-length slot is in bounds. Reading a
 /// field allocates nothing and never reads outside the record.
+///
+/// The record is either self-contained (its variable bytes follow its fixed part: data frames,
+/// snapshots, [`Schema::decode_record`]) or one record of a batch, whose variable bytes live in
+/// the batch's shared heaps ([`RecordView::in_batch`]).
 #[derive(Debug, Clone, Copy)]
 pub struct RecordView<'s, 'a> {
     schema: &'s Schema,
+    /// The whole record (inline) or its fixed part (batch); at least `schema.fixed_size` bytes.
     bytes: &'a [u8],
+    var: Var<'a>,
+}
+
+/// Where a record's variable-length bytes are.
+#[derive(Debug, Clone, Copy)]
+enum Var<'a> {
+    /// After the fixed part, in the same slice; offsets from the record start.
+    Inline,
+    /// In a batch's heaps; offsets from each heap's start. `strs` was validated as UTF-8 once.
+    Heaps { strs: &'a str, bytes: &'a [u8] },
 }
 
 impl<'s, 'a> RecordView<'s, 'a> {
@@ -691,6 +706,41 @@ impl<'s, 'a> RecordView<'s, 'a> {
     /// # Errors
     /// [`DecodeError::Truncated`] or [`DecodeError::FieldOutOfBounds`].
     pub fn new(schema: &'s Schema, bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        Self::with_var(schema, bytes, Var::Inline)
+    }
+
+    /// Views record `index` of a batch written with `schema`.
+    ///
+    /// # Errors
+    /// [`DecodeError::Truncated`] if there is no such record, [`DecodeError::BatchLayout`] if
+    /// the batch's fixed size is not the schema's, [`DecodeError::FieldOutOfBounds`] for a
+    /// slot outside its heap.
+    pub fn in_batch(
+        schema: &'s Schema,
+        batch: &crate::batch::BatchView<'a>,
+        index: usize,
+    ) -> Result<Self, DecodeError> {
+        if batch.fixed_size() != schema.fixed_size {
+            return Err(DecodeError::BatchLayout {
+                reason: "fixed size differs from the schema's",
+            });
+        }
+        let fixed = batch.fixed(index).ok_or(DecodeError::Truncated {
+            what: "batch record",
+            needed: index as u64 + 1,
+            available: batch.len() as u64,
+        })?;
+        Self::with_var(
+            schema,
+            fixed,
+            Var::Heaps {
+                strs: batch.str_heap(),
+                bytes: batch.bytes_heap(),
+            },
+        )
+    }
+
+    fn with_var(schema: &'s Schema, bytes: &'a [u8], var: Var<'a>) -> Result<Self, DecodeError> {
         if bytes.len() < schema.fixed_size {
             return Err(DecodeError::Truncated {
                 what: "record",
@@ -698,7 +748,7 @@ impl<'s, 'a> RecordView<'s, 'a> {
                 available: bytes.len() as u64,
             });
         }
-        let view = Self { schema, bytes };
+        let view = Self { schema, bytes, var };
         for (i, f) in schema.fields.iter().enumerate() {
             if matches!(f.ty, FieldType::String | FieldType::Bytes) {
                 view.var_bytes(i)?;
@@ -707,7 +757,7 @@ impl<'s, 'a> RecordView<'s, 'a> {
         Ok(view)
     }
 
-    /// The record's bytes.
+    /// The record's bytes (for a batch record: its fixed part).
     pub fn bytes(&self) -> &'a [u8] {
         self.bytes
     }
@@ -724,21 +774,50 @@ impl<'s, 'a> RecordView<'s, 'a> {
             })
     }
 
-    fn var_bytes(&self, i: usize) -> Result<&'a [u8], DecodeError> {
+    fn var_ref(&self, i: usize) -> Result<VarRef, DecodeError> {
         let slot: [u8; 8] = self.slot(i)?;
-        let r = VarRef::new(
+        Ok(VarRef::new(
             u32::from_le_bytes([slot[0], slot[1], slot[2], slot[3]]),
             u32::from_le_bytes([slot[4], slot[5], slot[6], slot[7]]),
-        );
-        r.range(self.schema.fixed_size, self.bytes.len())
-            .and_then(|range| self.bytes.get(range))
+        ))
+    }
+
+    fn var_bytes(&self, i: usize) -> Result<&'a [u8], DecodeError> {
+        let r = self.var_ref(i)?;
+        let (area, min): (&'a [u8], usize) = match self.var {
+            Var::Inline => (self.bytes, self.schema.fixed_size),
+            Var::Heaps { strs, .. } if self.schema.fields[i].ty == FieldType::String => {
+                (strs.as_bytes(), 0)
+            }
+            Var::Heaps { bytes, .. } => (bytes, 0),
+        };
+        r.range(min, area.len())
+            .and_then(|range| area.get(range))
             .ok_or_else(|| DecodeError::FieldOutOfBounds {
                 field: self.schema.fields[i].name.clone(),
                 offset: r.offset.get(),
                 len: r.len.get(),
-                min: self.schema.fixed_size as u32,
-                record_len: self.bytes.len() as u64,
+                min: min as u32,
+                record_len: area.len() as u64,
             })
+    }
+
+    fn var_str(&self, i: usize) -> Result<&'a str, DecodeError> {
+        let invalid = || DecodeError::InvalidUtf8 {
+            field: self.schema.fields[i].name.clone(),
+        };
+        match self.var {
+            Var::Inline => std::str::from_utf8(self.var_bytes(i)?).map_err(|_| invalid()),
+            Var::Heaps { strs, .. } => {
+                // In bounds (checked by `var_bytes`); the heap is valid UTF-8 as a whole, so
+                // the string is valid iff both ends are char boundaries.
+                self.var_bytes(i)?;
+                let r = self.var_ref(i)?;
+                let start = r.offset.get() as usize;
+                strs.get(start..start + r.len.get() as usize)
+                    .ok_or_else(invalid)
+            }
+        }
     }
 
     /// Field `i`'s value, borrowed from the record.
@@ -767,16 +846,14 @@ impl<'s, 'a> RecordView<'s, 'a> {
             FieldType::I64 => ValueRef::I64(i64::from_le_bytes(self.slot(i)?)),
             FieldType::F32 => ValueRef::F32(f32::from_le_bytes(self.slot(i)?)),
             FieldType::F64 => ValueRef::F64(f64::from_le_bytes(self.slot(i)?)),
-            FieldType::String => {
-                let b = self.var_bytes(i)?;
-                ValueRef::Str(
-                    std::str::from_utf8(b).map_err(|_| DecodeError::InvalidUtf8 {
-                        field: f.name.clone(),
-                    })?,
-                )
-            }
+            FieldType::String => ValueRef::Str(self.var_str(i)?),
             FieldType::Bytes => ValueRef::Bytes(self.var_bytes(i)?),
         })
+    }
+
+    /// The schema this record is laid out by.
+    pub fn schema(&self) -> &'s Schema {
+        self.schema
     }
 }
 
@@ -792,7 +869,7 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-fn put_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
+pub(crate) fn put_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
     match v {
         ValueRef::Bool(b) => out.push(u8::from(b)),
         ValueRef::U32(x) => out.extend_from_slice(&x.to_le_bytes()),

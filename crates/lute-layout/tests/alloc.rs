@@ -3,7 +3,8 @@
 //! nothing either. Counted with lute-testkit's counting allocator (per thread, so parallel
 //! tests do not interfere).
 
-use lute_layout::bid::{self, BidRef, BidView};
+use lute_layout::batch::BatchBuilder;
+use lute_layout::bid::{self, BidBatch, BidRef, BidView};
 use lute_layout::{Frame, FrameBuilder, Kind, Limits};
 use lute_testkit::{CountingAlloc, count_thread_allocations};
 
@@ -94,4 +95,55 @@ fn encode_into_reserved_buffer_allocates_nothing() {
     let rec = frame.records().next().unwrap().unwrap();
     let (_, owned) = count_thread_allocations(|| bid::schema().decode_record(rec).unwrap());
     assert!(owned > 0);
+}
+
+#[test]
+fn batch_read_and_reused_builder_allocate_nothing() {
+    let data = bids();
+    let id = bid::schema().id();
+    let mut builder = BatchBuilder::for_schema(bid::schema());
+    let mut buf = Vec::with_capacity(1 << 20);
+    let push_all = |builder: &mut BatchBuilder| {
+        for (i, c, u) in &data {
+            let bid = BidRef {
+                auction: *i,
+                bidder: 7,
+                price: 1,
+                channel: c,
+                url: u,
+                date_time: 0,
+                extra: "",
+            };
+            bid.push_to(builder).unwrap();
+        }
+    };
+    // First batch grows the builder's buffers; the second reuses them.
+    push_all(&mut builder);
+    builder.finish_into(&mut buf, id).unwrap();
+    buf.clear();
+    let ((), allocs) = count_thread_allocations(|| {
+        push_all(&mut builder);
+        builder.finish_into(&mut buf, id).unwrap();
+    });
+    assert_eq!(allocs, 0, "the reused batch builder allocated");
+
+    let limits = Limits::default();
+    let (sum, allocs) = count_thread_allocations(|| {
+        let (frame, _) = Frame::decode(&buf, &limits).unwrap();
+        let batch = BidBatch::new(&frame).unwrap();
+        let mut sum = 0u64;
+        for v in batch.iter() {
+            let v = v.unwrap();
+            sum = sum
+                .wrapping_add(v.auction() + v.bidder() + v.price())
+                .wrapping_add((v.channel().len() + v.url().len() + v.extra().len()) as u64);
+        }
+        sum
+    });
+    assert_eq!(allocs, 0, "the batch read path allocated");
+    let expect: u64 = data
+        .iter()
+        .map(|(i, c, u)| i + 8 + (c.len() + u.len()) as u64)
+        .sum();
+    assert_eq!(sum, expect);
 }

@@ -1,7 +1,8 @@
 //! Every evolution rule, in both directions: write with v1 and read with v2, then write with v2
-//! and read with v1. Each direction goes through a data frame (reader with registered writer
-//! schema) and through a self-describing snapshot; both must agree.
+//! and read with v1. Each direction goes through a data frame and a batch frame (reader with
+//! registered writer schema) and through a self-describing snapshot; all must agree.
 
+use lute_layout::batch::BatchBuilder;
 use lute_layout::{
     DecodeError, Field, FieldType, FrameBuilder, Kind, Limits, Reader, Schema, SchemaError,
     Snapshot, Value,
@@ -36,12 +37,26 @@ fn transfer(
         Err(e) => panic!("unexpected {e}"),
     };
 
+    let mut batch = Vec::new();
+    let mut bb = BatchBuilder::for_schema(writer);
+    for r in records {
+        bb.push_values(writer, r).unwrap();
+    }
+    bb.finish_into(&mut batch, writer.id()).unwrap();
+
     let mut r = Reader::new(reader.clone());
     let via_frame = match r.register(writer) {
         Ok(()) => {
             let (recs, rest) = r.read_frame(&frame).unwrap();
             assert!(rest.is_empty());
-            Ok(recs.collect::<Result<Vec<_>, _>>().unwrap())
+            let recs = recs.collect::<Result<Vec<_>, _>>().unwrap();
+            let (brecs, _) = r.read_frame(&batch).unwrap();
+            assert_eq!(
+                brecs.collect::<Result<Vec<_>, _>>().unwrap(),
+                recs,
+                "batch frame"
+            );
+            Ok(recs)
         }
         Err(e) => {
             // The writer was refused: its frames are unknown to this reader.
