@@ -179,6 +179,11 @@ impl<'a> BatchView<'a> {
         self.fixed.get(start..start + self.fixed_size)
     }
 
+    /// The fixed parts of all records, back to back (`len() × fixed_size()` bytes).
+    pub fn fixed_parts(&self) -> &'a [u8] {
+        self.fixed
+    }
+
     /// The string heap (validated UTF-8).
     pub fn str_heap(&self) -> &'a str {
         self.strs

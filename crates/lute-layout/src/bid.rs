@@ -531,15 +531,20 @@ impl<'a> BidBatch<'a> {
     /// boundaries.
     #[inline]
     pub fn get(&self, index: usize) -> Result<BidView<'a>, DecodeError> {
-        let fixed = self
-            .batch
-            .fixed(index)
-            .and_then(|b| BidFixed::ref_from_bytes(b).ok())
-            .ok_or(DecodeError::Truncated {
-                what: "batch record",
-                needed: index as u64 + 1,
-                available: self.batch.len() as u64,
-            })?;
+        let fixed = self.batch.fixed(index).ok_or(DecodeError::Truncated {
+            what: "batch record",
+            needed: index as u64 + 1,
+            available: self.batch.len() as u64,
+        })?;
+        self.view(fixed)
+    }
+
+    #[inline]
+    fn view(&self, fixed: &'a [u8]) -> Result<BidView<'a>, DecodeError> {
+        // `fixed` is one FIXED_LEN chunk of the fixed region (checked in `new`).
+        let fixed = BidFixed::ref_from_bytes(fixed).map_err(|_| DecodeError::BatchLayout {
+            reason: "fixed size differs from the schema's",
+        })?;
         Ok(BidView {
             fixed,
             channel: self.batch.string(&fixed.channel, "channel")?,
@@ -550,7 +555,10 @@ impl<'a> BidBatch<'a> {
 
     /// All bids, in order.
     pub fn iter(&self) -> impl Iterator<Item = Result<BidView<'a>, DecodeError>> + '_ {
-        (0..self.len()).map(|i| self.get(i))
+        self.batch
+            .fixed_parts()
+            .chunks_exact(FIXED_LEN)
+            .map(|c| self.view(c))
     }
 }
 

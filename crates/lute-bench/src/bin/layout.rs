@@ -12,6 +12,10 @@
 //! - `decode postcard`: `postcard::take_from_bytes` into a borrowing serde struct (`&str`
 //!   fields, UTF-8 validated), every field read. The like-for-like peer of `decode view`.
 //! - `decode fixed owned` / `decode postcard owned`: into an owned `Bid` (three `String`s).
+//! - `encode batch (+CRC)`: `BidRef::push_to` into a reused `BatchBuilder`, then the batch
+//!   frame with header and CRC-32C.
+//! - `decode batch view`: `BidBatch::new` (batch layout, one UTF-8 pass over the string heap)
+//!   and every field of every `BidView` read; the frame's CRC is checked once outside the loop.
 //! - `frame check (CRC-32C)`: `Frame::decode` of the whole fixed buffer as one frame (CRC-32C).
 //! - `memcpy`: `copy_from_slice` of the fixed buffer: the bandwidth peer of `decode view`.
 //!
@@ -25,7 +29,8 @@ use std::time::Instant;
 
 use anyhow::{Context, ensure};
 use lute_bench::{Args, Report, load_average, median, pin_current};
-use lute_layout::bid::{self, BidRef, BidView, RawBidView};
+use lute_layout::batch::BatchBuilder;
+use lute_layout::bid::{self, BidBatch, BidRef, BidView, RawBidView};
 use lute_layout::{Frame, FrameBuilder, Kind, Limits, Records};
 use serde::{Deserialize, Serialize};
 
@@ -272,6 +277,31 @@ fn decode_postcard_raw(buf: &[u8]) -> anyhow::Result<(u64, usize)> {
     Ok((acc, n))
 }
 
+fn encode_batch(
+    bids: &[bid::Bid],
+    builder: &mut BatchBuilder,
+    out: &mut Vec<u8>,
+    limits: &Limits,
+) -> anyhow::Result<()> {
+    out.clear();
+    for b in bids {
+        b.as_bid_ref().push_to(builder)?;
+    }
+    builder.finish_with_limits(out, bid::schema().id(), limits)?;
+    Ok(())
+}
+
+fn decode_batch(frame: &Frame<'_>) -> anyhow::Result<(u64, usize)> {
+    let batch = BidBatch::new(frame)?;
+    let mut acc = 0;
+    let mut n = 0;
+    for v in batch.iter() {
+        acc = fold(acc, v?.as_bid_ref());
+        n += 1;
+    }
+    Ok((acc, n))
+}
+
 fn decode_fixed_owned(buf: &[u8]) -> anyhow::Result<(u64, usize)> {
     let mut acc = 0;
     let mut n = 0;
@@ -342,7 +372,7 @@ fn time_passes(passes: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyh
     Ok(t.elapsed().as_secs_f64() / passes as f64)
 }
 
-const NAMES: [&str; 10] = [
+const NAMES: [&str; 12] = [
     "encode fixed",
     "encode postcard",
     "decode view",
@@ -353,6 +383,8 @@ const NAMES: [&str; 10] = [
     "memcpy",
     "decode raw view",
     "decode postcard raw",
+    "encode batch (+CRC)",
+    "decode batch view",
 ];
 
 fn main() -> anyhow::Result<()> {
@@ -441,6 +473,19 @@ fn run_config(
     };
     ensure!(bid::views(&Frame::decode(&framed, &limits)?.0)?.count() == n);
 
+    // The same bids as one batch frame (strings in a shared heap); decoded once here to check
+    // it, and its header and CRC are checked once outside the timed loop (like the other
+    // formats, which carry no checksum), so the timed work is the batch validation (one UTF-8
+    // pass over the heap) and the per-record views.
+    let mut builder = BatchBuilder::for_schema(bid::schema());
+    let mut batch_buf = Vec::new();
+    encode_batch(&bids, &mut builder, &mut batch_buf, &limits)?;
+    let (batch_frame, _) = Frame::decode(&batch_buf, &limits)?;
+    ensure!(
+        decode_batch(&batch_frame)? == (expect, n),
+        "batch decoded different values"
+    );
+
     let mut enc_buf = Vec::with_capacity(fixed.len().max(pc.len()));
     let mut dst = vec![0u8; fixed.len()];
     let mut secs: Vec<Vec<f64>> = vec![Vec::new(); NAMES.len()];
@@ -519,8 +564,23 @@ fn run_config(
                 Ok(())
             })?,
         );
+        run(
+            10,
+            time_passes(passes, || {
+                encode_batch(black_box(&bids), &mut builder, &mut enc_buf, &limits)
+            })?,
+        );
+        black_box(&enc_buf);
+        run(
+            11,
+            time_passes(passes, || {
+                black_box(decode_batch(black_box(&batch_frame))?);
+                Ok(())
+            })?,
+        );
     }
 
+    let batch_bytes = batch_frame.payload().len();
     let bytes = [
         fixed.len(),
         pc.len(),
@@ -532,6 +592,8 @@ fn run_config(
         fixed.len(),
         fixed.len(),
         pc.len(),
+        batch_buf.len(),
+        batch_bytes,
     ];
     let med: Vec<f64> = secs.iter_mut().map(|v| median(v)).collect();
     println!(
@@ -550,6 +612,10 @@ fn run_config(
     let gbps = |i: usize| bytes[i] as f64 / med[i] / 1e9;
 
     let mut add = |name: &str, v: f64| report.add(format!("{name}{suffix}"), v);
+    // Like for like: every string UTF-8-validated on both sides.
+    add("decode_batch_vs_postcard", med[3] / med[11]);
+    add("batch_view_vs_memcpy", gbps(11) / gbps(7));
+    add("encode_batch_vs_postcard", med[1] / med[10]);
     add("decode_fixed_vs_postcard", med[3] / med[2]);
     add("decode_raw_fixed_vs_postcard", med[9] / med[8]);
     // The raw view against postcard as a serde user would write the Bid (`&str` fields).
