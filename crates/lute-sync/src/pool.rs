@@ -153,6 +153,12 @@ impl<T> Batch<T> {
         Ok(())
     }
 
+    /// Removes and returns the last value.
+    #[inline]
+    pub fn pop(&mut self) -> Option<T> {
+        self.items.pop()
+    }
+
     /// Whether no more values fit.
     #[inline]
     pub fn is_full(&self) -> bool {
@@ -231,6 +237,9 @@ mod tests {
             }
             assert!(b.is_full());
             assert_eq!(std::sync::Arc::strong_count(&marker), 5);
+            drop(b.pop());
+            assert_eq!(b.len(), 3);
+            assert_eq!(std::sync::Arc::strong_count(&marker), 4);
             drop(b);
             assert_eq!(std::sync::Arc::strong_count(&marker), 1);
         }

@@ -1,0 +1,150 @@
+//! Job configuration.
+
+use crate::error::BuildError;
+use std::time::Duration;
+
+/// Where worker threads run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pinning {
+    /// Let the OS schedule workers (the default: right for small and shared machines).
+    #[default]
+    None,
+    /// Pin worker `i` to the `i`-th core of the process's affinity mask; refused at build time
+    /// if there are more workers than cores.
+    Cores,
+}
+
+/// What an idle worker (no stage made progress) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idle {
+    /// Spin `spins` times, then yield to the OS on every further idle round. The default
+    /// (64 spins): busy-spinning threads starve each other on a 2-core machine, yielding does
+    /// not.
+    SpinThenYield {
+        /// Idle rounds spent spinning before yielding.
+        spins: u32,
+    },
+    /// Spin forever (dedicated, pinned cores only).
+    Spin,
+}
+
+impl Default for Idle {
+    fn default() -> Self {
+        Self::SpinThenYield { spins: 64 }
+    }
+}
+
+/// Configuration of a job run.
+///
+/// # Examples
+///
+/// ```
+/// use lute_runtime::Config;
+/// let c = Config::default().workers(2).batch_size(128);
+/// assert_eq!(c.workers, 2);
+/// assert!(c.validate().is_ok());
+/// assert!(Config::default().workers(0).validate().is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Number of worker threads (each runs every stage on its partition of the data).
+    pub workers: usize,
+    /// Pinning of worker threads.
+    pub pinning: Pinning,
+    /// Records per batch (a batch is flushed when full, on a watermark, or at the deadline).
+    pub batch_size: usize,
+    /// Slots (batches and markers) per exchange ring; a power of two.
+    pub channel_capacity: usize,
+    /// A partly filled batch is flushed after this long.
+    pub flush_deadline: Duration,
+    /// Records a stage handles per scheduling step before yielding to the worker's other
+    /// stages (a static, round-robin schedule).
+    pub step_budget: usize,
+    /// Idle strategy of workers.
+    pub idle: Idle,
+    /// Test-only scheduling perturbation seed (feature `perturb`): workers inject yields and
+    /// short sleeps at random points.
+    pub perturb: Option<u64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            workers: 1,
+            pinning: Pinning::None,
+            batch_size: 256,
+            channel_capacity: 64,
+            flush_deadline: Duration::from_micros(100),
+            step_budget: 4096,
+            idle: Idle::default(),
+            perturb: None,
+        }
+    }
+}
+
+impl Config {
+    /// Sets the number of workers.
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = n;
+        self
+    }
+
+    /// Sets the pinning.
+    pub fn pinning(mut self, p: Pinning) -> Self {
+        self.pinning = p;
+        self
+    }
+
+    /// Sets the batch size.
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = n;
+        self
+    }
+
+    /// Sets the exchange ring capacity.
+    pub fn channel_capacity(mut self, n: usize) -> Self {
+        self.channel_capacity = n;
+        self
+    }
+
+    /// Sets the flush deadline.
+    pub fn flush_deadline(mut self, d: Duration) -> Self {
+        self.flush_deadline = d;
+        self
+    }
+
+    /// Enables scheduling perturbation with `seed` (effective only with feature `perturb`).
+    pub fn perturb(mut self, seed: u64) -> Self {
+        self.perturb = Some(seed);
+        self
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`BuildError`] naming the offending setting.
+    pub fn validate(&self) -> Result<(), BuildError> {
+        if self.workers == 0 {
+            return Err(BuildError::NoWorkers);
+        }
+        if self.batch_size == 0 {
+            return Err(BuildError::Zero { what: "batch_size" });
+        }
+        if self.step_budget == 0 {
+            return Err(BuildError::Zero {
+                what: "step_budget",
+            });
+        }
+        lute_sync::error::check_capacity(self.channel_capacity)?;
+        if self.pinning == Pinning::Cores {
+            let cores = crate::worker::cores().len();
+            if self.workers > cores {
+                return Err(BuildError::TooManyPinnedWorkers {
+                    workers: self.workers,
+                    cores,
+                });
+            }
+        }
+        Ok(())
+    }
+}

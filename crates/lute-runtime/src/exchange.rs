@@ -1,0 +1,470 @@
+//! The exchange: records are routed to workers by a hash of their key, through one SPSC ring
+//! per (sending worker, receiving worker) pair carrying pooled batches and in-band markers.
+//!
+//! # Sender
+//!
+//! Per destination, an open batch from the sender's [`BatchPool`] fills with records; it is
+//! sent when full, before a watermark (so markers stay ordered with data), and when older than
+//! the flush deadline. A message that does not fit in its ring waits in a per-destination
+//! pending queue; the upstream stage produces nothing more until every pending queue is empty
+//! (backpressure). The pool holds `destinations × (capacity + 4)` batches, enough for every
+//! ring to be full with one batch open and one pending per destination, so steady state never
+//! allocates.
+//!
+//! # Receiver: a merge defined by the data
+//!
+//! The receiver merges its inputs *record by record*: among the heads of all live inputs it
+//! takes the smallest `(event time, kind, input index)`, where a record's time is its event
+//! time, a watermark's is its value, and end-of-stream is `+∞`. It takes nothing until every
+//! live input has a head. The sequence it produces therefore depends only on the sequences the
+//! inputs carry, not on batch boundaries (flush deadlines) or thread timing, so a job's output
+//! is the same in every run. An input marked idle by its source is left out of the wait and of
+//! the watermark minimum until it has data again (idleness is a timing signal: jobs that need
+//! determinism keep their sources from going idle). A watermark repeated while a sender is
+//! backpressured changes nothing, so it is never needed for progress.
+
+use crate::error::OperatorError;
+use crate::operator::{Emit, EventTime};
+use lute_sync::{Batch, BatchPool, PopError, PushError, WaitStrategy, spsc};
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+use std::time::{Duration, Instant};
+
+/// What travels through an exchange ring.
+pub(crate) enum Message<T> {
+    /// Records with their event times.
+    Data(Batch<(EventTime, T)>),
+    /// Every later record from this input has an event time `>=` this.
+    Watermark(EventTime),
+    /// The input has nothing now (see the module docs).
+    Idle,
+    /// The input is finished.
+    End,
+}
+
+/// A fast, well-mixed, deterministic 64-bit hasher (a multiply-rotate fold finished by the
+/// MurmurHash3 `fmix64` avalanche), the same in every run and on every machine.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MixHasher(u64);
+
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl Hasher for MixHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.write_u64(u64::from_le_bytes(b) ^ (rest.len() as u64) << 59);
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0 ^ v).wrapping_mul(K).rotate_left(29);
+    }
+
+    #[inline]
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+
+    #[inline]
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// The worker (of `n`) that owns `key`.
+#[inline]
+pub fn route<K: Hash + ?Sized>(key: &K, n: usize) -> usize {
+    let mut h = MixHasher::default();
+    key.hash(&mut h);
+    // Lemire's multiply-shift range reduction: unbiased enough, no division.
+    ((u128::from(h.finish()) * n as u128) >> 64) as usize
+}
+
+/// The sending side of an exchange on one worker.
+pub(crate) struct ExchangeSender<T, KF> {
+    key: KF,
+    rings: Vec<spsc::Producer<Message<T>>>,
+    pool: BatchPool<(EventTime, T)>,
+    open: Vec<Option<Batch<(EventTime, T)>>>,
+    opened_at: Vec<Instant>,
+    pending: Vec<VecDeque<Message<T>>>,
+    deadline: Duration,
+}
+
+impl<T, KF> ExchangeSender<T, KF> {
+    pub(crate) fn new(
+        key: KF,
+        rings: Vec<spsc::Producer<Message<T>>>,
+        batch_size: usize,
+        capacity: usize,
+        deadline: Duration,
+    ) -> Result<Self, lute_sync::CapacityError> {
+        let n = rings.len();
+        let pool = BatchPool::new(n * (capacity + 4), batch_size)?;
+        Ok(Self {
+            key,
+            rings,
+            pool,
+            open: (0..n).map(|_| None).collect(),
+            opened_at: vec![Instant::now(); n],
+            pending: (0..n).map(|_| VecDeque::with_capacity(4)).collect(),
+            deadline,
+        })
+    }
+
+    /// Sends `msg` to `d`, or queues it behind earlier pending messages.
+    fn enqueue(&mut self, d: usize, msg: Message<T>) -> Result<(), OperatorError> {
+        if self.pending[d].is_empty() {
+            match self.rings[d].try_push(msg) {
+                Ok(()) => return Ok(()),
+                Err(PushError::Full(m)) => self.pending[d].push_back(m),
+                Err(PushError::Disconnected(_)) => return Err(peer_lost(d)),
+            }
+        } else {
+            self.pending[d].push_back(msg);
+        }
+        Ok(())
+    }
+
+    fn flush_open(&mut self, d: usize) -> Result<(), OperatorError> {
+        if let Some(b) = self.open[d].take() {
+            self.enqueue(d, Message::Data(b))?;
+        }
+        Ok(())
+    }
+
+    /// Pushes pending messages and flushes batches past the deadline; returns whether anything
+    /// moved.
+    pub(crate) fn maintain(&mut self, now: Instant) -> Result<bool, OperatorError> {
+        let mut moved = false;
+        for d in 0..self.rings.len() {
+            while let Some(m) = self.pending[d].pop_front() {
+                match self.rings[d].try_push(m) {
+                    Ok(()) => moved = true,
+                    Err(PushError::Full(m)) => {
+                        self.pending[d].push_front(m);
+                        break;
+                    }
+                    Err(PushError::Disconnected(_)) => return Err(peer_lost(d)),
+                }
+            }
+            if self.open[d].is_some() && now.duration_since(self.opened_at[d]) >= self.deadline {
+                self.flush_open(d)?;
+                moved = true;
+            }
+        }
+        Ok(moved)
+    }
+
+    /// Whether the upstream may produce more (no message is waiting for ring space).
+    pub(crate) fn ready(&self) -> bool {
+        self.pending.iter().all(VecDeque::is_empty)
+    }
+
+    /// Broadcasts a marker after flushing every open batch (markers stay ordered with data).
+    pub(crate) fn broadcast(&mut self, marker: fn() -> Message<T>) -> Result<(), OperatorError> {
+        for d in 0..self.rings.len() {
+            self.flush_open(d)?;
+            self.enqueue(d, marker())?;
+        }
+        Ok(())
+    }
+
+    /// Broadcasts a watermark.
+    pub(crate) fn watermark(&mut self, w: EventTime) -> Result<(), OperatorError> {
+        for d in 0..self.rings.len() {
+            self.flush_open(d)?;
+            self.enqueue(d, Message::Watermark(w))?;
+        }
+        Ok(())
+    }
+}
+
+fn peer_lost(d: usize) -> OperatorError {
+    OperatorError::new(format!("exchange: worker {d} stopped receiving"))
+}
+
+impl<T, K: Hash, KF: FnMut(&T) -> K> Emit<T> for ExchangeSender<T, KF> {
+    #[inline]
+    fn emit(&mut self, ts: EventTime, x: T) -> Result<(), OperatorError> {
+        let d = route(&(self.key)(&x), self.rings.len());
+        let b = match &mut self.open[d] {
+            Some(b) => b,
+            slot => {
+                // Sized so that it is not empty in steady state (module docs); if a large
+                // flat_map expansion drains it, wait for receivers to return batches.
+                let b = match self.pool.try_take() {
+                    Some(b) => b,
+                    None => self.pool.take(WaitStrategy::default()),
+                };
+                self.opened_at[d] = Instant::now();
+                slot.insert(b)
+            }
+        };
+        if b.push((ts, x)).is_err() {
+            unreachable!("a full batch is sent at once");
+        }
+        if b.is_full() {
+            self.flush_open(d)?;
+        }
+        Ok(())
+    }
+}
+
+/// Merge key of an input's head: records, then watermarks, then end, at equal times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Head {
+    Record(EventTime),
+    Watermark(EventTime),
+    End,
+}
+
+impl Head {
+    fn key(self) -> (EventTime, u8) {
+        match self {
+            Self::Record(t) => (t, 0),
+            Self::Watermark(w) => (w, 1),
+            Self::End => (EventTime::MAX, 2),
+        }
+    }
+}
+
+/// One input of a receiver.
+struct Input<T> {
+    rx: spsc::Consumer<Message<T>>,
+    /// Current batch, reversed so that the next record is `last()`.
+    cur: Option<Batch<(EventTime, T)>>,
+    /// A marker read from the ring and not yet merged.
+    marker: Option<Head>,
+    watermark: EventTime,
+    idle: bool,
+    ended: bool,
+}
+
+impl<T> Input<T> {
+    /// The head of this input, reading the ring if needed; `None` if it has nothing now.
+    fn head(&mut self, from: usize) -> Result<Option<Head>, OperatorError> {
+        loop {
+            if let Some(b) = &self.cur {
+                if let Some((t, _)) = b.last() {
+                    return Ok(Some(Head::Record(*t)));
+                }
+                self.cur = None; // drained: the batch goes back to its pool
+            }
+            if let Some(m) = self.marker {
+                return Ok(Some(m));
+            }
+            match self.rx.try_pop() {
+                Ok(Message::Data(mut b)) => {
+                    self.idle = false;
+                    b.reverse();
+                    self.cur = Some(b);
+                }
+                Ok(Message::Watermark(w)) => {
+                    self.idle = false;
+                    self.marker = Some(Head::Watermark(w));
+                }
+                Ok(Message::Idle) => self.idle = true,
+                Ok(Message::End) => self.marker = Some(Head::End),
+                Err(PopError::Empty) => return Ok(None),
+                Err(PopError::Disconnected) => {
+                    return Err(OperatorError::new(format!(
+                        "exchange: worker {from} stopped before ending its stream"
+                    )));
+                }
+            }
+        }
+    }
+}
+
+/// What one merge step produced.
+pub(crate) enum Merged<T> {
+    /// A record.
+    Record(EventTime, T),
+    /// The combined watermark advanced.
+    Watermark(EventTime),
+    /// Every input ended.
+    End,
+    /// Nothing can be merged until some input has a head.
+    Wait,
+    /// Progress without output (a marker consumed that changed nothing).
+    Nothing,
+}
+
+/// The receiving side of an exchange on one worker.
+pub(crate) struct ExchangeReceiver<T> {
+    inputs: Vec<Input<T>>,
+    watermark: EventTime,
+    ended: bool,
+}
+
+impl<T> ExchangeReceiver<T> {
+    pub(crate) fn new(rings: Vec<spsc::Consumer<Message<T>>>) -> Self {
+        Self {
+            inputs: rings
+                .into_iter()
+                .map(|rx| Input {
+                    rx,
+                    cur: None,
+                    marker: None,
+                    watermark: EventTime::MIN,
+                    idle: false,
+                    ended: false,
+                })
+                .collect(),
+            watermark: EventTime::MIN,
+            ended: false,
+        }
+    }
+
+    /// Takes the next item of the data-defined merge (see the module docs).
+    pub(crate) fn next(&mut self) -> Result<Merged<T>, OperatorError> {
+        if self.ended {
+            return Ok(Merged::End);
+        }
+        let mut best: Option<(Head, usize)> = None;
+        let mut live = 0;
+        for i in 0..self.inputs.len() {
+            if self.inputs[i].ended {
+                continue;
+            }
+            live += 1;
+            match self.inputs[i].head(i)? {
+                Some(h) => {
+                    if best.is_none_or(|(b, _)| h.key() < b.key()) {
+                        best = Some((h, i));
+                    }
+                }
+                None if self.inputs[i].idle => {}
+                None => return Ok(Merged::Wait),
+            }
+        }
+        let Some((head, i)) = best else {
+            return Ok(if live == 0 {
+                self.ended = true;
+                Merged::End
+            } else {
+                Merged::Wait // every live input is idle
+            });
+        };
+        let input = &mut self.inputs[i];
+        match head {
+            Head::Record(_) => {
+                let b = input.cur.as_mut().expect("a record head has a batch");
+                let (t, x) = b.pop().expect("a record head has a record");
+                Ok(Merged::Record(t, x))
+            }
+            Head::Watermark(w) => {
+                input.marker = None;
+                input.watermark = input.watermark.max(w);
+                Ok(self.advance())
+            }
+            Head::End => {
+                input.marker = None;
+                input.ended = true;
+                input.watermark = EventTime::MAX;
+                if self.inputs.iter().all(|i| i.ended) {
+                    self.ended = true;
+                    return Ok(Merged::End);
+                }
+                Ok(self.advance())
+            }
+        }
+    }
+
+    /// Recomputes the combined watermark: the minimum over live, non-idle inputs.
+    fn advance(&mut self) -> Merged<T> {
+        let min = self
+            .inputs
+            .iter()
+            .filter(|i| !i.ended && !i.idle)
+            .map(|i| i.watermark)
+            .min();
+        match min {
+            Some(w) if w > self.watermark => {
+                self.watermark = w;
+                Merged::Watermark(w)
+            }
+            _ => Merged::Nothing,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_is_deterministic_and_spreads() {
+        let mut counts = [0usize; 4];
+        for k in 0u64..4000 {
+            let d = route(&k, 4);
+            assert_eq!(d, route(&k, 4));
+            counts[d] += 1;
+        }
+        for c in counts {
+            assert!((800..1200).contains(&c), "skewed routing: {counts:?}");
+        }
+        assert_eq!(route("word", 1), 0);
+    }
+
+    #[test]
+    fn merge_order_is_defined_by_the_data() {
+        // Two inputs; whatever the batch boundaries, the merged sequence is the same.
+        let run = |split: usize| {
+            let (mut t0, r0) = spsc::channel::<Message<u32>>(8).unwrap();
+            let (mut t1, r1) = spsc::channel::<Message<u32>>(8).unwrap();
+            let mut pool = BatchPool::new(8, 8).unwrap();
+            let mut send = |tx: &mut spsc::Producer<Message<u32>>, recs: &[(i64, u32)]| {
+                for chunk in recs.chunks(split) {
+                    let mut b = pool.try_take().unwrap();
+                    for r in chunk {
+                        b.push(*r).unwrap();
+                    }
+                    assert!(tx.try_push(Message::Data(b)).is_ok());
+                }
+            };
+            send(&mut t0, &[(1, 10), (5, 11), (3, 12)]);
+            send(&mut t1, &[(2, 20), (4, 21)]);
+            assert!(t0.try_push(Message::Watermark(4)).is_ok());
+            assert!(t1.try_push(Message::End).is_ok());
+            assert!(t0.try_push(Message::End).is_ok());
+            let mut rx = ExchangeReceiver::new(vec![r0, r1]);
+            let mut out = Vec::new();
+            loop {
+                match rx.next().unwrap() {
+                    Merged::Record(t, x) => out.push(format!("{t}:{x}")),
+                    Merged::Watermark(w) => out.push(format!("wm{w}")),
+                    Merged::End => break,
+                    Merged::Nothing => {}
+                    Merged::Wait => panic!("all input is already there"),
+                }
+            }
+            out
+        };
+        let a = run(1);
+        // The watermark 4 of input 0 does not advance the minimum: input 1 has none before it ends.
+        assert_eq!(a, ["1:10", "2:20", "4:21", "5:11", "3:12"]);
+        assert_eq!(run(2), a);
+        assert_eq!(run(3), a);
+    }
+}

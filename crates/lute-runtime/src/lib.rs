@@ -1,0 +1,68 @@
+//! NacreousLute's dataflow runtime: a typed job builder, pinned worker threads running a
+//! static schedule, a control plane on its own thread, in-band watermarks, bounded queues with
+//! backpressure, and merges whose order is defined by the data, so output is deterministic.
+//!
+//! - [`job`]: the typed builder (source → chain → optional key exchange → chain → sink).
+//! - [`operator`]: the [`Operator`] trait (lifecycle hooks) and built-in operators; chains are
+//!   fused into one monomorphized function per stage (tier L4), stages are type-erased (L3).
+//! - [`source`]: partitioned sources and the [`WatermarkStrategy`].
+//! - [`window_op`]: keyed tumbling/sliding windows on `lute-window`.
+//! - [`sink`]: collect and callback sinks.
+//! - [`exchange`]: hash exchange over SPSC rings of pooled batches; data-defined merge.
+//! - [`config`]: workers, pinning, batching, idle strategy; [`error`]: typed errors.
+//!
+//! # Data path
+//!
+//! ```text
+//! worker i:  source(i) ─ chain ─ ExchangeSender ══ SPSC ring (i→j) of Message ══╗
+//!            ExchangeReceiver(inputs from every worker) ─ chain ─ sink   ◄══════╝
+//! ```
+//!
+//! `Message` is `Data(Batch)`, `Watermark(t)`, `Idle` or `End`: markers travel in the same
+//! ring as data and stay ordered with it. Batches come from a per-worker pool and go back to it
+//! when consumed. Every ring is bounded; a full ring stops the upstream stage (backpressure),
+//! never grows a queue.
+//!
+//! # Event time
+//!
+//! Sources emit a watermark every `every` records (bounded out-of-orderness) and
+//! `EventTime::MAX` at end of stream; each receiver's watermark is the minimum over its live,
+//! non-idle inputs; window operators close windows when it passes their end and flush every
+//! open window at end of stream.
+//!
+//! # Examples
+//!
+//! A keyed tumbling-window count:
+//!
+//! ```
+//! use lute_runtime::{Config, VecSource, WatermarkStrategy, job};
+//! use lute_window::{ops::Count, window::SlidingSpec};
+//! let words = vec![(1, "a"), (2, "b"), (3, "a"), (11, "a")];
+//! let out = job::source("words", VecSource::new(words), WatermarkStrategy { delay: 0, every: 1 })
+//!     .key_by("by word", |w: &&str| *w)
+//!     .window("count", |w: &&str| *w, |w: &str| w, &[SlidingSpec::tumbling(10)], Count)
+//!     .unwrap()
+//!     .map("flatten", |(w, r)| (w, r.start, r.value))
+//!     .collect()
+//!     .run_sorted(&Config::default().workers(2))
+//!     .unwrap();
+//! assert_eq!(out, vec![(9, ("a", 0, 2)), (9, ("b", 0, 1)), (19, ("a", 10, 1))]);
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod error;
+pub mod exchange;
+pub mod job;
+pub mod operator;
+pub mod sink;
+pub mod source;
+mod stage;
+pub mod window_op;
+mod worker;
+
+pub use config::{Config, Idle, Pinning};
+pub use error::{BuildError, JobError, OperatorError};
+pub use operator::{Context, Emit, EventTime, Operator};
+pub use source::{GenSource, Source, SourceStatus, VecSource, WatermarkStrategy};

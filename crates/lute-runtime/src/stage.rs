@@ -1,0 +1,249 @@
+//! Stages: what a worker steps. A stage is type-erased (`Box<dyn Stage>`, tier L3) and runs a
+//! monomorphized operator chain (tier L4) for up to `step_budget` records per step.
+//!
+//! - [`SourceStage`]: source partition → chain → downstream (an exchange sender, or the end of
+//!   a chain that ends in a sink).
+//! - [`ExchangeStage`]: exchange receiver (data-defined merge) → chain ending in a sink.
+
+use crate::error::OperatorError;
+use crate::exchange::{ExchangeReceiver, ExchangeSender, Merged, Message};
+use crate::operator::{Context, Emit, EventTime, Operator};
+use crate::sink::Terminal;
+use crate::source::{Source, SourceStatus, WatermarkStrategy};
+use std::hash::Hash;
+use std::time::Instant;
+
+/// One step's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Step {
+    /// Something happened (records, markers or flushes).
+    pub progress: bool,
+    /// The stage is finished and will do nothing more.
+    pub done: bool,
+}
+
+/// A schedulable unit of a worker (tier L3 boundary: one dynamic call per step).
+pub(crate) trait Stage: Send {
+    fn open(&mut self, ctx: &Context) -> Result<(), OperatorError>;
+    fn step(&mut self, now: Instant, budget: usize) -> Result<Step, OperatorError>;
+}
+
+/// Where a source stage's chain output goes.
+pub(crate) trait Downstream<T>: Emit<T> + Send {
+    fn ready(&self) -> bool;
+    fn maintain(&mut self, now: Instant) -> Result<bool, OperatorError>;
+    fn watermark(&mut self, w: EventTime) -> Result<(), OperatorError>;
+    fn idle(&mut self) -> Result<(), OperatorError>;
+    fn end(&mut self) -> Result<(), OperatorError>;
+}
+
+impl Downstream<()> for Terminal {
+    fn ready(&self) -> bool {
+        true
+    }
+    fn maintain(&mut self, _: Instant) -> Result<bool, OperatorError> {
+        Ok(false)
+    }
+    fn watermark(&mut self, _: EventTime) -> Result<(), OperatorError> {
+        Ok(())
+    }
+    fn idle(&mut self) -> Result<(), OperatorError> {
+        Ok(())
+    }
+    fn end(&mut self) -> Result<(), OperatorError> {
+        Ok(())
+    }
+}
+
+impl<T: Send, K: Hash, KF: FnMut(&T) -> K + Send> Downstream<T> for ExchangeSender<T, KF> {
+    fn ready(&self) -> bool {
+        ExchangeSender::ready(self)
+    }
+    fn maintain(&mut self, now: Instant) -> Result<bool, OperatorError> {
+        ExchangeSender::maintain(self, now)
+    }
+    fn watermark(&mut self, w: EventTime) -> Result<(), OperatorError> {
+        ExchangeSender::watermark(self, w)
+    }
+    fn idle(&mut self) -> Result<(), OperatorError> {
+        self.broadcast(|| Message::Idle)
+    }
+    fn end(&mut self) -> Result<(), OperatorError> {
+        self.broadcast(|| Message::End)
+    }
+}
+
+/// Source partition → chain → downstream.
+pub(crate) struct SourceStage<S, C, D> {
+    pub(crate) source: S,
+    pub(crate) chain: C,
+    pub(crate) down: D,
+    pub(crate) strategy: WatermarkStrategy,
+    pub(crate) max_ts: EventTime,
+    pub(crate) last_wm: EventTime,
+    pub(crate) since_wm: usize,
+    pub(crate) idle: bool,
+    /// Source exhausted; markers may still be pending downstream.
+    pub(crate) exhausted: bool,
+}
+
+impl<S, C, D> SourceStage<S, C, D> {
+    pub(crate) fn new(source: S, chain: C, down: D, strategy: WatermarkStrategy) -> Self {
+        Self {
+            source,
+            chain,
+            down,
+            strategy,
+            max_ts: EventTime::MIN,
+            last_wm: EventTime::MIN,
+            since_wm: 0,
+            idle: false,
+            exhausted: false,
+        }
+    }
+}
+
+impl<S, C, D> SourceStage<S, C, D>
+where
+    S: Source,
+    C: Operator<S::Item>,
+    D: Downstream<C::Out>,
+{
+    fn emit_watermark(&mut self, w: EventTime) -> Result<(), OperatorError> {
+        if w > self.last_wm {
+            self.last_wm = w;
+            if let Some(w) = self.chain.on_watermark(w, &mut self.down)? {
+                self.down.watermark(w)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<S, C, D> Stage for SourceStage<S, C, D>
+where
+    S: Source,
+    C: Operator<S::Item>,
+    D: Downstream<C::Out>,
+{
+    fn open(&mut self, ctx: &Context) -> Result<(), OperatorError> {
+        self.source.open(ctx.worker, ctx.workers)?;
+        self.chain.open(ctx)
+    }
+
+    fn step(&mut self, now: Instant, budget: usize) -> Result<Step, OperatorError> {
+        let mut progress = self.down.maintain(now)?;
+        if self.exhausted {
+            return Ok(Step {
+                progress,
+                done: self.down.ready(),
+            });
+        }
+        let mut left = budget;
+        while left > 0 && self.down.ready() {
+            // Watermarks fall every `strategy.every` records: a data-defined point.
+            let max = left.min(self.strategy.every - self.since_wm);
+            let mut n = 0;
+            let Self {
+                source,
+                chain,
+                down,
+                max_ts,
+                ..
+            } = self;
+            let status = source.fill(max, &mut |ts, x| {
+                n += 1;
+                *max_ts = (*max_ts).max(ts);
+                chain.process(ts, x, down)
+            })?;
+            left -= n.min(left);
+            self.since_wm += n;
+            progress |= n > 0;
+            if n > 0 && self.idle {
+                self.idle = false;
+            }
+            if self.since_wm >= self.strategy.every {
+                self.since_wm = 0;
+                let w = self.max_ts.saturating_sub(self.strategy.delay);
+                self.emit_watermark(w)?;
+            }
+            match status {
+                SourceStatus::More => {}
+                SourceStatus::Idle => {
+                    if !self.idle && n == 0 {
+                        self.idle = true;
+                        self.down.idle()?;
+                        progress = true;
+                    }
+                    break;
+                }
+                SourceStatus::Done => {
+                    self.emit_watermark(EventTime::MAX)?;
+                    self.chain.close(&mut self.down)?;
+                    self.down.end()?;
+                    self.exhausted = true;
+                    progress = true;
+                    return Ok(Step {
+                        progress,
+                        done: self.down.ready(),
+                    });
+                }
+            }
+        }
+        Ok(Step {
+            progress,
+            done: false,
+        })
+    }
+}
+
+/// Exchange receiver → chain (ending in a sink).
+pub(crate) struct ExchangeStage<T, C> {
+    pub(crate) rx: ExchangeReceiver<T>,
+    pub(crate) chain: C,
+    pub(crate) done: bool,
+}
+
+impl<T, C> Stage for ExchangeStage<T, C>
+where
+    T: Send,
+    C: Operator<T, Out = ()>,
+{
+    fn open(&mut self, ctx: &Context) -> Result<(), OperatorError> {
+        self.chain.open(ctx)
+    }
+
+    fn step(&mut self, _now: Instant, budget: usize) -> Result<Step, OperatorError> {
+        let mut progress = false;
+        if self.done {
+            return Ok(Step {
+                progress,
+                done: true,
+            });
+        }
+        for _ in 0..budget {
+            match self.rx.next()? {
+                Merged::Record(t, x) => self.chain.process(t, x, &mut Terminal)?,
+                Merged::Watermark(w) => {
+                    self.chain.on_watermark(w, &mut Terminal)?;
+                }
+                Merged::Nothing => {}
+                Merged::Wait => break,
+                Merged::End => {
+                    self.chain.on_watermark(EventTime::MAX, &mut Terminal)?;
+                    self.chain.close(&mut Terminal)?;
+                    self.done = true;
+                    return Ok(Step {
+                        progress: true,
+                        done: true,
+                    });
+                }
+            }
+            progress = true;
+        }
+        Ok(Step {
+            progress,
+            done: false,
+        })
+    }
+}

@@ -1,0 +1,244 @@
+//! Workers and the control plane.
+//!
+//! The control plane runs on its own thread. It starts one thread per worker, then only
+//! exchanges messages with them: it receives reports (`Done`, `Failed`) on an MPSC ring and
+//! sends commands (`Cancel`) on one SPSC ring per worker. On the first failure it cancels
+//! every other worker, joins every thread, and returns that failure (the operator's name and
+//! cause); later failures caused by the first (a peer that stopped) are not reported. Nothing
+//! waits forever: a worker checks its command ring every scheduling round, and every channel
+//! operation on the data path is non-blocking and reports a dropped peer.
+//!
+//! A worker runs a static round-robin schedule over its stages (no work stealing). When no
+//! stage made progress it backs off per [`Idle`]: spin, then yield to the OS.
+
+use crate::config::{Config, Idle, Pinning};
+use crate::error::{JobError, OperatorError};
+use crate::operator::{Context, current_op, set_current_op};
+use crate::stage::Stage;
+use lute_sync::{PopError, WaitStrategy, mpsc, spsc};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+/// The cores of the process's affinity mask, read once before anything is pinned (threads
+/// inherit their creator's pinning).
+pub(crate) fn cores() -> &'static [core_affinity::CoreId] {
+    static CORES: OnceLock<Vec<core_affinity::CoreId>> = OnceLock::new();
+    CORES.get_or_init(|| core_affinity::get_core_ids().unwrap_or_default())
+}
+
+enum Command {
+    Cancel,
+}
+
+enum Report {
+    Done,
+    Failed(JobError),
+}
+
+/// Why a worker stopped early.
+enum Stop {
+    Cancelled,
+    Failed(OperatorError),
+}
+
+struct Worker {
+    index: usize,
+    workers: usize,
+    stages: Vec<Box<dyn Stage>>,
+    commands: spsc::Consumer<Command>,
+    config: Config,
+}
+
+impl Worker {
+    fn run(&mut self) -> Result<(), Stop> {
+        let ctx = Context {
+            worker: self.index,
+            workers: self.workers,
+        };
+        for s in &mut self.stages {
+            s.open(&ctx).map_err(Stop::Failed)?;
+        }
+        let mut done = vec![false; self.stages.len()];
+        let mut idle_rounds = 0u32;
+        #[cfg(feature = "perturb")]
+        let mut rng = self
+            .config
+            .perturb
+            .map(|s| s ^ (self.index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        loop {
+            if let Ok(Command::Cancel) = self.commands.try_pop() {
+                return Err(Stop::Cancelled);
+            }
+            let now = Instant::now();
+            let mut progress = false;
+            for (s, d) in self.stages.iter_mut().zip(done.iter_mut()) {
+                if *d {
+                    continue;
+                }
+                let step = s.step(now, self.config.step_budget).map_err(Stop::Failed)?;
+                progress |= step.progress;
+                *d = step.done;
+                #[cfg(feature = "perturb")]
+                perturb(&mut rng);
+            }
+            if done.iter().all(|&d| d) {
+                return Ok(());
+            }
+            if progress {
+                idle_rounds = 0;
+            } else {
+                idle_rounds = idle_rounds.saturating_add(1);
+                match self.config.idle {
+                    Idle::Spin => std::hint::spin_loop(),
+                    Idle::SpinThenYield { spins } if idle_rounds <= spins => {
+                        std::hint::spin_loop();
+                    }
+                    Idle::SpinThenYield { .. } => std::thread::yield_now(),
+                }
+            }
+        }
+    }
+}
+
+/// Test-only scheduling noise: random yields and short sleeps (feature `perturb`).
+#[cfg(feature = "perturb")]
+fn perturb(rng: &mut Option<u64>) {
+    let Some(s) = rng else { return };
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    match *s % 64 {
+        0 => std::thread::sleep(std::time::Duration::from_micros(*s % 200)),
+        1..=8 => std::thread::yield_now(),
+        _ => {}
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+/// Runs per-worker stages to completion under a control-plane thread.
+pub(crate) fn run(
+    config: &Config,
+    names: Arc<Vec<Arc<str>>>,
+    per_worker: Vec<Vec<Box<dyn Stage>>>,
+) -> Result<(), JobError> {
+    let config = config.clone();
+    let control = std::thread::Builder::new()
+        .name("lute-control".into())
+        .spawn(move || control(config, names, per_worker))
+        .map_err(|e| JobError::Spawn(e.to_string()))?;
+    control.join().unwrap_or_else(|p| {
+        Err(JobError::Spawn(format!(
+            "control plane panicked: {}",
+            panic_message(&*p)
+        )))
+    })
+}
+
+fn control(
+    config: Config,
+    names: Arc<Vec<Arc<str>>>,
+    per_worker: Vec<Vec<Box<dyn Stage>>>,
+) -> Result<(), JobError> {
+    let workers = per_worker.len();
+    let (report_tx, mut reports) = mpsc::channel::<Report>((2 * workers).next_power_of_two())
+        .map_err(|e| JobError::Spawn(e.to_string()))?;
+    let mut commands = Vec::with_capacity(workers);
+    let mut threads = Vec::with_capacity(workers);
+    let mut first_error = None;
+    for (index, stages) in per_worker.into_iter().enumerate() {
+        let (cmd_tx, cmd_rx) = spsc::channel(2).map_err(|e| JobError::Spawn(e.to_string()))?;
+        commands.push(cmd_tx);
+        let mut worker = Worker {
+            index,
+            workers,
+            stages,
+            commands: cmd_rx,
+            config: config.clone(),
+        };
+        let tx = report_tx.clone();
+        let names = names.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("lute-worker-{index}"))
+            .spawn(move || {
+                if config_pins(&worker.config)
+                    && let Some(core) = cores().get(index)
+                {
+                    core_affinity::set_for_current(*core);
+                }
+                set_current_op(u32::MAX);
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run()));
+                let op_name = |id: u32| {
+                    names
+                        .get(id as usize)
+                        .map_or_else(|| "<runtime>".to_owned(), |n| n.to_string())
+                };
+                let report = match r {
+                    Ok(Ok(())) => Report::Done,
+                    Ok(Err(Stop::Cancelled)) => Report::Done,
+                    Ok(Err(Stop::Failed(e))) => Report::Failed(JobError::Operator {
+                        op: e
+                            .op
+                            .map_or_else(|| op_name(current_op()), |n| n.to_string()),
+                        worker: index,
+                        cause: e.cause,
+                    }),
+                    Err(p) => Report::Failed(JobError::Panic {
+                        op: op_name(current_op()),
+                        worker: index,
+                        message: panic_message(&*p),
+                    }),
+                };
+                // Report first, then drop the stages (closing this worker's rings), so the
+                // original failure reaches the control plane before its consequences.
+                let _ = tx.push(report, WaitStrategy::default());
+                drop(worker);
+            });
+        match spawned {
+            Ok(t) => threads.push(t),
+            Err(e) => {
+                first_error = Some(JobError::Spawn(e.to_string()));
+                break;
+            }
+        }
+    }
+    drop(report_tx);
+    let cancel_all = |commands: &mut Vec<spsc::Producer<Command>>| {
+        for c in commands.iter_mut() {
+            let _ = c.try_push(Command::Cancel);
+        }
+    };
+    if first_error.is_some() {
+        cancel_all(&mut commands);
+    }
+    let mut outstanding = threads.len();
+    while outstanding > 0 {
+        match reports.pop(WaitStrategy::default()) {
+            Ok(Report::Done) => outstanding -= 1,
+            Ok(Report::Failed(e)) => {
+                outstanding -= 1;
+                if first_error.is_none() {
+                    first_error = Some(e);
+                    cancel_all(&mut commands);
+                }
+            }
+            Err(PopError::Disconnected | PopError::Empty) => break,
+        }
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+fn config_pins(c: &Config) -> bool {
+    c.pinning == Pinning::Cores
+}
