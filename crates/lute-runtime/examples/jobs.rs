@@ -1,0 +1,224 @@
+//! Example jobs shared by the runnable examples (`cargo run --example …`) and the tests
+//! (`tests/examples.rs` includes this file), with the generated input they run on.
+#![allow(dead_code)]
+
+use lute_runtime::job::{self, Collect};
+use lute_runtime::{Emit, EventTime, Operator, OperatorError, VecSource, WatermarkStrategy};
+use lute_window::ops::{Count, Sum};
+use lute_window::window::{SlidingSpec, WindowResult};
+use std::collections::BTreeMap;
+
+/// Bounded out-of-orderness of the generated streams, and the watermark cadence.
+pub const DELAY: EventTime = 50;
+/// Records between watermarks.
+pub const EVERY: usize = 16;
+
+/// A keyed event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    /// The key.
+    pub key: u32,
+    /// The value.
+    pub value: i64,
+    /// Generated as a straggler far behind the watermark (the reference drops it).
+    pub late: bool,
+}
+
+/// `n` events over `keys` keys, about 1 time unit apart, out of order by up to `DELAY`, with
+/// stragglers 5000 units late every 97th event after a warm-up (so they are late whatever the
+/// number of workers: see the crate docs of `lute-runtime::exchange`).
+pub fn events(n: u64, keys: u32, seed: u64) -> Vec<(EventTime, Event)> {
+    let mut s = seed | 1;
+    let mut rnd = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    (0..n)
+        .map(|i| {
+            let r = rnd();
+            let base = i as i64;
+            let late = i > 2_000 && i % 97 == 0;
+            let ts = if late {
+                base - 5_000
+            } else {
+                base - (r % DELAY as u64) as i64
+            };
+            let key = (rnd() % u64::from(keys)) as u32;
+            (
+                ts,
+                Event {
+                    key,
+                    value: (r % 1000) as i64 - 300,
+                    late,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Lines of words with event times, out of order and with stragglers like [`events`].
+pub fn lines(n: u64, seed: u64) -> Vec<(EventTime, String)> {
+    const WORDS: [&str; 12] = [
+        "lute",
+        "nacre",
+        "stream",
+        "window",
+        "watermark",
+        "ring",
+        "batch",
+        "key",
+        "time",
+        "event",
+        "sum",
+        "count",
+    ];
+    events(n, 12, seed)
+        .into_iter()
+        .map(|(ts, e)| {
+            let k = e.key as usize;
+            let line = format!("{} {} {}", WORDS[k], WORDS[(k * 7 + 3) % 12], WORDS[k]);
+            (ts, line)
+        })
+        .collect()
+}
+
+fn wm() -> WatermarkStrategy {
+    WatermarkStrategy {
+        delay: DELAY,
+        every: EVERY,
+    }
+}
+
+/// Word count per tumbling window: `(word, window start, count)`.
+pub fn wordcount(input: Vec<(EventTime, String)>, size: i64) -> Collect<(String, i64, u64)> {
+    job::source("lines", VecSource::new(input), wm())
+        .flat_map("split", |line: String| {
+            line.split(' ').map(str::to_owned).collect::<Vec<_>>()
+        })
+        .key_by("by word", |w: &String| w.clone())
+        .window(
+            "count",
+            |w: &String| w.clone(),
+            |_w: String| (),
+            &[SlidingSpec::tumbling(size)],
+            Count,
+        )
+        .expect("valid window")
+        .map("format", |(w, r): (String, WindowResult<u64>)| {
+            (w, r.start, r.value)
+        })
+        .collect()
+}
+
+/// Keyed tumbling-window sum: `(key, window start, sum)`.
+pub fn window_sum(input: Vec<(EventTime, Event)>, size: i64) -> Collect<(u32, i64, i64)> {
+    job::source("events", VecSource::new(input), wm())
+        .key_by("by key", |e: &Event| e.key)
+        .window(
+            "sum",
+            |e: &Event| e.key,
+            |e: Event| e.value,
+            &[SlidingSpec::tumbling(size)],
+            Sum,
+        )
+        .expect("valid window")
+        .map("format", |(k, r): (u32, WindowResult<i64>)| {
+            (k, r.start, r.value)
+        })
+        .collect()
+}
+
+/// Per window end, the `k` largest `(sum, key)` among this worker's keys; emitted when the
+/// watermark passes the window's end. The global top k is the top k of the workers' lists.
+#[derive(Debug, Clone)]
+pub struct TopK {
+    k: usize,
+    open: BTreeMap<i64, Vec<(i64, u32)>>,
+}
+
+impl TopK {
+    /// Keeps the `k` largest per window.
+    pub fn new(k: usize) -> Self {
+        Self {
+            k,
+            open: BTreeMap::new(),
+        }
+    }
+}
+
+impl Operator<(u32, WindowResult<i64>)> for TopK {
+    type Out = (i64, i64, u32);
+
+    fn process<E: Emit<Self::Out>>(
+        &mut self,
+        _ts: EventTime,
+        (key, r): (u32, WindowResult<i64>),
+        _out: &mut E,
+    ) -> Result<(), OperatorError> {
+        let top = self.open.entry(r.end).or_default();
+        top.push((r.value, key));
+        top.sort_by(|a, b| b.cmp(a));
+        top.truncate(self.k);
+        Ok(())
+    }
+
+    fn on_watermark<E: Emit<Self::Out>>(
+        &mut self,
+        wm: EventTime,
+        out: &mut E,
+    ) -> Result<Option<EventTime>, OperatorError> {
+        while let Some(entry) = self.open.first_entry() {
+            let end = *entry.key();
+            if end > wm {
+                break;
+            }
+            for (sum, key) in entry.remove() {
+                out.emit(end - 1, (end, sum, key))?;
+            }
+        }
+        Ok(Some(wm))
+    }
+}
+
+/// Sliding-window (size, slide) sums per key, then the top `k` keys per window:
+/// `(window end, sum, key)` candidates per worker (see [`TopK`], [`global_top_k`]).
+pub fn sliding_topk(
+    input: Vec<(EventTime, Event)>,
+    size: i64,
+    slide: i64,
+    k: usize,
+) -> Collect<(i64, i64, u32)> {
+    job::source("events", VecSource::new(input), wm())
+        .key_by("by key", |e: &Event| e.key)
+        .window(
+            "sliding sum",
+            |e: &Event| e.key,
+            |e: Event| e.value,
+            &[SlidingSpec::sliding(size, slide)],
+            Sum,
+        )
+        .expect("valid window")
+        .apply("top k", TopK::new(k))
+        .collect()
+}
+
+/// The global top `k` per window end from the workers' candidates: `(end, [(sum, key)])`.
+pub fn global_top_k(
+    cands: &[(EventTime, (i64, i64, u32))],
+    k: usize,
+) -> Vec<(i64, Vec<(i64, u32)>)> {
+    let mut by_end: BTreeMap<i64, Vec<(i64, u32)>> = BTreeMap::new();
+    for (_, (end, sum, key)) in cands {
+        by_end.entry(*end).or_default().push((*sum, *key));
+    }
+    by_end
+        .into_iter()
+        .map(|(end, mut v)| {
+            v.sort_by(|a, b| b.cmp(a));
+            v.truncate(k);
+            (end, v)
+        })
+        .collect()
+}
