@@ -2,7 +2,7 @@
 //! data with out-of-order and late events, at 1, 2 and 4 workers; and determinism: every
 //! example run 20 times with scheduling perturbation at 1, 2 and 4 workers gives one digest.
 
-#[path = "../examples/jobs.rs"]
+#[path = "../examples/jobs/mod.rs"]
 mod jobs;
 
 use jobs::{Event, global_top_k};
