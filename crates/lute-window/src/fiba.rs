@@ -57,6 +57,9 @@ struct Node<A> {
     /// 0 for leaves.
     height: u32,
     agg: A,
+    /// For spine nodes: the node's own part of `agg` (without the parent's aggregate), so that
+    /// a change higher up the spine refreshes this node with one combine.
+    local: A,
     live: bool,
 }
 
@@ -180,7 +183,8 @@ impl<M: Monoid> Fiba<M> {
                 children: [NIL; CAP + 1],
                 parent: NIL,
                 height,
-                agg: id,
+                agg: id.clone(),
+                local: id,
                 live: true,
             });
             i
@@ -276,66 +280,68 @@ impl<M: Monoid> Fiba<M> {
         let n = self.node(i);
         let k = n.n;
         let leaf = n.height == 0;
-        let mut acc;
-        match kind {
-            Kind::Inner | Kind::Root | Kind::Left => {
-                let from_parent = kind == Kind::Left && n.parent != self.root;
-                acc = op.identity();
-                // Children range included: inner 0..=k, root 1..k, left 1..=k.
-                let (c_lo, c_hi) = match kind {
-                    Kind::Inner => (0, k + 1),
-                    Kind::Root => (1, k),
-                    _ => (1, k + 1),
-                };
-                if leaf {
-                    for v in &n.vals[..k] {
-                        op.combine_assign(&mut acc, v);
-                    }
-                } else {
-                    if c_lo == 0 {
-                        op.combine_assign(&mut acc, &self.node(n.children[0]).agg);
-                    }
-                    for j in 0..k {
-                        op.combine_assign(&mut acc, &n.vals[j]);
-                        if j + 1 < c_hi {
-                            op.combine_assign(&mut acc, &self.node(n.children[j + 1]).agg);
-                        }
-                    }
-                }
-                if from_parent {
-                    op.combine_assign(&mut acc, &self.node(n.parent).agg);
-                }
+        let mut acc = op.identity();
+        // Children included: inner 0..=k, root 1..k, left 1..=k, right 0..k.
+        let (c_lo, c_hi) = match kind {
+            Kind::Inner => (0, k + 1),
+            Kind::Root => (1, k),
+            Kind::Left => (1, k + 1),
+            Kind::Right => (0, k),
+        };
+        if leaf {
+            for v in &n.vals[..k] {
+                op.combine_assign(&mut acc, v);
             }
-            Kind::Right => {
-                acc = if n.parent != self.root {
-                    self.node(n.parent).agg.clone()
-                } else {
-                    op.identity()
-                };
-                if leaf {
-                    for v in &n.vals[..k] {
-                        op.combine_assign(&mut acc, v);
-                    }
-                } else {
-                    for j in 0..k {
-                        op.combine_assign(&mut acc, &self.node(n.children[j]).agg);
-                        op.combine_assign(&mut acc, &n.vals[j]);
-                    }
+        } else {
+            if c_lo == 0 {
+                op.combine_assign(&mut acc, &self.node(n.children[0]).agg);
+            }
+            for j in 0..k {
+                op.combine_assign(&mut acc, &n.vals[j]);
+                if j + 1 < c_hi {
+                    op.combine_assign(&mut acc, &self.node(n.children[j + 1]).agg);
                 }
             }
         }
-        self.node_mut(i).agg = acc;
+        match kind {
+            Kind::Inner | Kind::Root => self.node_mut(i).agg = acc,
+            Kind::Left | Kind::Right => {
+                self.node_mut(i).local = acc;
+                self.refresh(i, kind);
+            }
+        }
     }
 
-    /// Recomputes the spine nodes of `kind` from height `h` down to the leaf.
-    fn spine_down(&mut self, kind: Kind, h: usize) {
+    /// Recomputes a spine node's aggregate from its (valid) `local` part and its parent's
+    /// aggregate: one combine.
+    #[inline]
+    fn refresh(&mut self, i: u32, kind: Kind) {
+        let p = self.node(i).parent;
+        let n = self.node(i);
+        let agg = if p == self.root {
+            n.local.clone()
+        } else if kind == Kind::Left {
+            self.op.combine(&n.local, &self.node(p).agg)
+        } else {
+            self.op.combine(&self.node(p).agg, &n.local)
+        };
+        self.node_mut(i).agg = agg;
+    }
+
+    /// Recomputes the spine node of `kind` at height `h`, then the spine below it: fully
+    /// when `full` (their own parts changed too), else by a one-combine refresh each.
+    fn spine_down(&mut self, kind: Kind, h: usize, full: bool) {
         for level in (0..=h).rev() {
             let i = if kind == Kind::Left {
                 self.left[level]
             } else {
                 self.right[level]
             };
-            self.recompute(i);
+            if full || level == h {
+                self.recompute(i);
+            } else {
+                self.refresh(i, kind);
+            }
         }
     }
 
@@ -354,7 +360,7 @@ impl<M: Monoid> Fiba<M> {
                 }
                 k => {
                     let h = self.node(i).height as usize;
-                    self.spine_down(k, h);
+                    self.spine_down(k, h, false);
                     return;
                 }
             }
@@ -410,10 +416,10 @@ impl<M: Monoid> Fiba<M> {
             }
         }
         if let Some(h) = hl {
-            self.spine_down(Kind::Left, h);
+            self.spine_down(Kind::Left, h, true);
         }
         if let Some(h) = hr {
-            self.spine_down(Kind::Right, h);
+            self.spine_down(Kind::Right, h, true);
         }
         touched.clear();
         self.touched = touched;
@@ -470,8 +476,12 @@ impl<M: Monoid> Fiba<M> {
         let k = n.n;
         let pos = n.keys[..k].partition_point(|&x| x <= t);
         if pos == k && k < MAX_KEYS && is_right_leaf {
-            // Appending to the rightmost leaf: its aggregate just grows on the right.
+            // Appending to the rightmost leaf: its aggregate (and its own part) just grows on
+            // the right.
             self.op.combine_assign(&mut n.agg, &v);
+            if leaf != self.root {
+                self.op.combine_assign(&mut n.local, &v);
+            }
             n.keys[k] = t;
             n.vals[k] = v;
             n.n = k + 1;
@@ -532,11 +542,16 @@ impl<M: Monoid> Fiba<M> {
         // The parent (right spine or root) excluded x as its last child; now it includes x and
         // the separator and excludes y.
         let xa = self.node(x).agg.clone();
+        let p_is_root = p == self.root;
         let op = &self.op;
         let pn = &mut self.nodes[p as usize];
-        op.combine_assign(&mut pn.agg, &xa);
         let k = pn.n;
+        op.combine_assign(&mut pn.agg, &xa);
         op.combine_assign(&mut pn.agg, &pn.vals[k - 1]);
+        if !p_is_root {
+            op.combine_assign(&mut pn.local, &xa);
+            op.combine_assign(&mut pn.local, &pn.vals[k - 1]);
+        }
         self.recompute(y);
         true
     }
@@ -847,6 +862,11 @@ impl<M: Monoid> Fiba<M> {
         for &i in &order {
             if me.nodes[i as usize].agg != self.nodes[i as usize].agg {
                 return Err(format!("stale aggregate at node {i} ({:?})", self.kind(i)));
+            }
+            if matches!(self.kind(i), Kind::Left | Kind::Right)
+                && me.nodes[i as usize].local != self.nodes[i as usize].local
+            {
+                return Err(format!("stale local part at node {i} ({:?})", self.kind(i)));
             }
         }
         Ok(())
