@@ -29,7 +29,7 @@
 //! `string → bytes`. Narrowing, signedness changes and `i64/u64 → f64` (inexact above 2^53) are
 //! refused. A reader field matching two writer fields is [`SchemaError::AmbiguousField`].
 //!
-//! A reader must know the writer schema: data frames carry only its fingerprint (the reader
+//! A reader must know the writer schema: data and batch frames carry only its fingerprint (the reader
 //! registers the schemas it may receive with [`Reader::register`], and an unregistered one is
 //! [`DecodeError::UnknownFingerprint`]); snapshots embed the writer's descriptor
 //! ([`Snapshot`]), so any version can resolve them.

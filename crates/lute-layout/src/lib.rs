@@ -14,11 +14,11 @@
 //! - [`schema`]: [`Schema`] descriptors (fields, types, defaults, aliases, version,
 //!   fingerprint), the record layout they define, [`RecordView`] and binary descriptors.
 //! - [`evolution`]: [`Resolution`] of a writer schema against a reader schema and its rules,
-//!   [`Reader`] for data frames, self-describing [`Snapshot`]s.
+//!   [`Reader`] for data and batch frames, self-describing [`Snapshot`]s.
 //! - [`batch`]: batch frames, many records sharing one string heap (one UTF-8 pass per frame),
 //!   [`batch::BatchBuilder`] and [`batch::BatchView`].
 //! - [`bid`]: the Nexmark Bid as a typed record with zero-copy views ([`bid::BidView`],
-//!   [`bid::RawBidView`]).
+//!   [`bid::RawBidView`], [`bid::BidBatch`]).
 //! - [`error`]: [`DecodeError`], [`SchemaError`], [`EncodeError`].
 //!
 //! # Wire format at a glance
@@ -33,6 +33,11 @@
 //!            fixed_part{count} string_heap(UTF-8) bytes_heap     (kind 3)
 //! record   = fixed part (one slot per field, declaration order, no padding) ++ variable bytes
 //! ```
+//!
+//! Which payload: a **data frame** when each record must stay self-contained (forwarded or
+//! stored one by one); a **batch frame** for throughput on the wire (its strings share one heap,
+//! validated as UTF-8 in one pass: the fastest validated read path, see `BENCHMARKS.md`); a
+//! **snapshot** when the reader may not know the writer's schema (it embeds the descriptor).
 //!
 //! All integers little-endian; see each module for the byte tables. Versions of the format:
 //! the header's format version changes only when the header or framing changes (a reader

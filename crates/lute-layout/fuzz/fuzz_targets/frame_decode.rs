@@ -2,14 +2,15 @@
 //! (the crate has no `unsafe`; libFuzzer's sanitizer would catch one in a dependency), and
 //! whatever validates reads back consistently.
 //!
-//! The input is tried three ways: as a whole frame (header checks), as a snapshot, and as the
-//! payload of a frame with a valid header and checksum, so that the fuzzer reaches record
-//! decoding without having to forge CRC-32C values.
+//! The input is tried four ways: as a whole frame (header checks), as a snapshot, and as the
+//! payload of a data frame and of a batch frame with a valid header and checksum, so that the
+//! fuzzer reaches record and batch decoding without having to forge CRC-32C values.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lute_layout::bid::{self, BidView, RawBidView};
+use lute_layout::batch::{BatchBuilder, BatchView};
+use lute_layout::bid::{self, BidBatch, BidView, RawBidView};
 use lute_layout::{
     Field, FieldType, Frame, FrameBuilder, Kind, Limits, Reader, Schema, Snapshot, Value,
 };
@@ -88,11 +89,41 @@ fuzz_target!(|data: &[u8]| {
             Err(_) => break,
         }
     }
+    // The input as the payload of a well-formed Bid v1 batch frame.
+    let mut batch_buf = Vec::with_capacity(data.len() + 32);
+    let mut b = FrameBuilder::new(&mut batch_buf, Kind::Batch, bid::schema().id());
+    b.push_raw(data);
+    if b.finish().is_err() {
+        return;
+    }
+    let (batch_frame, _) = Frame::decode(&batch_buf, &limits).expect("a frame we just built");
+    if let Ok(batch) = BidBatch::new(&batch_frame) {
+        let mut again = BatchBuilder::for_schema(bid::schema());
+        let mut ok = Vec::new();
+        for v in batch.iter().flatten() {
+            v.as_bid_ref().push_to(&mut again).expect("re-encode");
+            ok.push(v.as_bid_ref());
+        }
+        let mut out = Vec::new();
+        again
+            .finish_into(&mut out, bid::schema().id())
+            .expect("finish");
+        let (f2, _) = Frame::decode(&out, &limits).expect("re-decode frame");
+        let back: Vec<_> = BidBatch::new(&f2)
+            .expect("re-decode batch")
+            .iter()
+            .map(|v| v.expect("re-decode view").as_bid_ref())
+            .collect();
+        assert_eq!(back, ok);
+    }
+    let _ = BatchView::new(data);
+
     let v2 = bid_v2();
     let mut reader = Reader::new(v2.clone());
     reader.register(bid::schema()).expect("v1 resolves to v2");
     let (recs, _) = reader.read_frame(&buf).expect("registered fingerprint");
-    for r in recs {
+    let batch_recs = reader.read_frame(&batch_buf).ok().map(|(r, _)| r);
+    for r in recs.chain(batch_recs.into_iter().flatten()) {
         if let Ok(vals) = r {
             // Never a garbled value: every value has the reader's type.
             assert_eq!(vals.len(), v2.fields().len());
