@@ -37,6 +37,7 @@ impl Vals {
 }
 
 /// Throughput (M rounds/s) of a FIFO aggregator pre-filled to `n`.
+#[inline(never)]
 fn fifo_tput<M: Monoid, W: FifoAggregator<M>>(
     mut w: W,
     lift: impl Fn(u64) -> M::Agg,
@@ -60,6 +61,7 @@ fn fifo_tput<M: Monoid, W: FifoAggregator<M>>(
 
 /// Throughput of the time-slot subtract-on-evict ring used as a count window of `n` (one slot
 /// per time unit, one event per time unit).
+#[inline(never)]
 fn soe_ring_tput<G: AbelianGroup>(
     op: G,
     lift: impl Fn(u64) -> G::Agg,
@@ -91,6 +93,7 @@ const FUTURE: i64 = 1 << 40;
 /// Throughput of FiBA with every insert exactly `d` behind the newest item (the IBM
 /// out-of-order adversary: the window holds `n - d` in-order items plus `d` pre-filled items
 /// with the highest times, which are never evicted), evicting the oldest by time.
+#[inline(never)]
 fn fiba_tput<M: Monoid>(
     op: M,
     lift: impl Fn(u64) -> M::Agg,
@@ -124,6 +127,7 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
 }
 
 /// Per-round latency (ns) of a FIFO aggregator pre-filled to `n`: (p50, p99.9, p99.999, max).
+#[inline(never)]
 fn fifo_latency<M: Monoid, W: FifoAggregator<M>>(
     mut w: W,
     lift: impl Fn(u64) -> M::Agg,
@@ -152,6 +156,7 @@ fn fifo_latency<M: Monoid, W: FifoAggregator<M>>(
     ]
 }
 
+#[inline(never)]
 fn soe_ring_latency(n: usize, rounds: usize, buf: &mut Vec<u64>) -> [u64; 4] {
     let mut w = SoeRing::new(Sum, n + 1, 1);
     let mut v = Vals(1);
@@ -259,6 +264,7 @@ fn fiba_calls(n: usize, d: usize, rounds: usize) -> [u64; 3] {
 /// unit), each window's sum emitted when it closes. Returns M events/s for: slices shared by
 /// the window layer, copying each event into every overlapping window (Flink DataStream), and
 /// naive recompute over a buffer at every window end.
+#[inline(never)]
 fn sliding_tput(size: i64, slide: i64, events: i64) -> [f64; 3] {
     // (a) the window layer: one combine per event into its slice.
     let spec = SlidingSpec::sliding(size, slide);
@@ -333,7 +339,16 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse()?;
     let quick = args.quick;
     let reps = args.reps.max(3);
-    let core = pin_current(0);
+    // `--core N`: which core of the affinity mask to pin to (default 0).
+    let core_index = args
+        .rest
+        .iter()
+        .position(|a| a == "--core")
+        .and_then(|i| args.rest.get(i + 1))
+        .map(|v| v.parse::<usize>())
+        .transpose()?
+        .unwrap_or(0);
+    let core = pin_current(core_index);
     println!(
         "windows: quick={quick} reps={reps} pinned={core:?} load average at start: {}",
         load_average()
@@ -797,6 +812,7 @@ fn main() -> anyhow::Result<()> {
 
 /// The SoE ring with every insert `d` time units behind the end of a window of `n` slots (the
 /// ring holds `n + d` slots so that lateness is admitted).
+#[inline(never)]
 fn soe_ooo_tput(n: usize, d: usize, rounds: u64) -> f64 {
     let mut w = SoeRing::new(Sum, n + d + 1, 1);
     let mut v = Vals(1);
