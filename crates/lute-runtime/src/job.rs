@@ -257,7 +257,7 @@ where
         op: M,
     ) -> Result<Keyed<S, C, KF, Then<C2, Named<WindowOp<WK, WKF, VF, M>>>>, BuildError>
     where
-        WK: Ord + Clone + Send + 'static,
+        WK: Ord + Hash + Clone + Send + 'static,
         WKF: FnMut(&C2::Out) -> WK + Clone + Send + 'static,
         VF: FnMut(C2::Out) -> V + Clone + Send + 'static,
         M: Lift<V> + Monoid + Clone + Send + 'static,

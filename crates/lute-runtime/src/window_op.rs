@@ -7,14 +7,19 @@
 //! - Results are emitted when the watermark passes a window's end, keys in ascending order
 //!   and, per key, windows in order of end time: the output order is defined by the data.
 //! - End of stream (watermark `EventTime::MAX`) flushes every open window.
-//! - Keyed state lives in a `BTreeMap`; a *new* key allocates its map node and window state
-//!   (this is the one allocation on the data path, accounted per new key, not per event).
+//! - Keyed state: a hash map (deterministic [`MixHasher`]) from key to an index into a vector
+//!   of window states, plus the keys in sorted order for emission. A *new* key allocates (its
+//!   map entry, window state and place in the sorted list: O(keys) once); this is the one
+//!   allocation on the data path, accounted per new key, not per event. NB: a hash lookup, not
+//!   a `BTreeMap` walk, per event; see the `runtime` benchmark.
 
 use crate::error::OperatorError;
+use crate::exchange::MixHasher;
 use crate::operator::{Emit, EventTime, Operator};
 use lute_window::window::{SlidingWindows, WindowResult};
 use lute_window::{Lift, Monoid};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash};
 
 /// What a window operator does with late events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,7 +34,10 @@ pub struct WindowOp<K, KF, VF, M: Monoid> {
     key: KF,
     value: VF,
     proto: SlidingWindows<M>,
-    windows: BTreeMap<K, SlidingWindows<M>>,
+    index: HashMap<K, usize, BuildHasherDefault<MixHasher>>,
+    windows: Vec<SlidingWindows<M>>,
+    /// `(key, index)` in ascending key order: the emission order.
+    sorted: Vec<(K, usize)>,
     watermark: EventTime,
     late: u64,
     policy: LatePolicy,
@@ -41,7 +49,9 @@ impl<K: Clone, KF: Clone, VF: Clone, M: Monoid + Clone> Clone for WindowOp<K, KF
             key: self.key.clone(),
             value: self.value.clone(),
             proto: self.proto.clone(),
+            index: self.index.clone(),
             windows: self.windows.clone(),
+            sorted: self.sorted.clone(),
             watermark: self.watermark,
             late: self.late,
             policy: self.policy,
@@ -56,7 +66,9 @@ impl<K, KF, VF, M: Monoid + Clone> WindowOp<K, KF, VF, M> {
             key,
             value,
             proto: windows,
-            windows: BTreeMap::new(),
+            index: HashMap::default(),
+            windows: Vec::new(),
+            sorted: Vec::new(),
             watermark: EventTime::MIN,
             late: 0,
             policy,
@@ -71,7 +83,7 @@ impl<K, KF, VF, M: Monoid + Clone> WindowOp<K, KF, VF, M> {
 
 impl<In, K, V, KF, VF, M> Operator<In> for WindowOp<K, KF, VF, M>
 where
-    K: Ord + Clone + Send + 'static,
+    K: Ord + Hash + Clone + Send + 'static,
     KF: FnMut(&In) -> K + Clone + Send + 'static,
     VF: FnMut(In) -> V + Clone + Send + 'static,
     M: Lift<V> + Clone + Send + 'static,
@@ -93,14 +105,20 @@ where
         }
         let k = (self.key)(&x);
         let agg = self.proto.op().lift((self.value)(x));
-        let w = match self.windows.get_mut(&k) {
-            Some(w) => w,
+        let i = match self.index.get(&k) {
+            Some(&i) => i,
             None => {
                 let mut w = self.proto.clone();
                 w.advance_watermark(self.watermark, |_| {});
-                self.windows.entry(k).or_insert(w)
+                let i = self.windows.len();
+                self.windows.push(w);
+                let at = self.sorted.partition_point(|(s, _)| *s < k);
+                self.sorted.insert(at, (k.clone(), i));
+                self.index.insert(k, i);
+                i
             }
         };
+        let w = &mut self.windows[i];
         // Not late for the operator, hence not for the key's windows (same watermark).
         w.insert(ts, &agg)
             .map_err(|l| OperatorError::new(format!("window state out of step: {l}")))
@@ -116,8 +134,8 @@ where
         }
         self.watermark = wm;
         let mut failed = None;
-        for (k, w) in &mut self.windows {
-            w.advance_watermark(wm, |r| {
+        for (k, i) in &self.sorted {
+            self.windows[*i].advance_watermark(wm, |r| {
                 if failed.is_none()
                     && let Err(e) = out.emit(r.timestamp(), (k.clone(), r))
                 {

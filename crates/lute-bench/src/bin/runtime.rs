@@ -1,0 +1,145 @@
+//! Runtime benchmark: a keyed sliding-window job on the framework (1 and 2 workers) against a
+//! hand-written single-thread loop doing the same computation (the COST floor: the best a
+//! programmer would write by hand with the same window library).
+//!
+//! Job: `n` events, 64 keys, event time = index, value = `1 + i % 101`; per key, sliding
+//! windows of size 10 000 and slide 1 000 summing the values; watermark every 256 events.
+//! Both sides fold every window result into a checksum, which must match (correctness first).
+//!
+//! `--quick` runs in a few seconds. Ends with `BENCH name=value` lines.
+
+use anyhow::{Context, Result, ensure};
+use lute_bench::{Args, Report, load_average, median};
+use lute_runtime::{Config, GenSource, WatermarkStrategy, job};
+use lute_window::ops::Sum;
+use lute_window::window::{SlidingSpec, SlidingWindows, WindowResult};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const KEYS: u64 = 64;
+const EVERY: usize = 256;
+const SIZE: i64 = 10_000;
+const SLIDE: i64 = 1_000;
+
+#[inline]
+fn event(i: u64) -> (i64, (u64, i64)) {
+    // Keys from a multiplicative hash of the index: spread, deterministic.
+    let key = (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) % KEYS;
+    (i as i64, (key, 1 + (i % 101) as i64))
+}
+
+#[inline]
+fn fold(sum: u64, key: u64, r: &WindowResult<i64>) -> u64 {
+    sum.wrapping_add((r.value as u64) ^ key.wrapping_mul(31) ^ (r.end as u64))
+}
+
+/// The hand-written loop: a vector of per-key windows indexed by key.
+fn hand_loop(n: u64) -> (Duration, u64) {
+    let proto = SlidingWindows::new(Sum, &[SlidingSpec::sliding(SIZE, SLIDE)]).expect("spec");
+    let mut windows: Vec<SlidingWindows<Sum>> = (0..KEYS).map(|_| proto.clone()).collect();
+    let mut check = 0u64;
+    let mut max_ts = i64::MIN;
+    let t = Instant::now();
+    for i in 0..n {
+        let (ts, (k, v)) = event(i);
+        max_ts = max_ts.max(ts);
+        windows[k as usize]
+            .insert(ts, &v)
+            .expect("in-order events are never late");
+        if (i + 1) % EVERY as u64 == 0 {
+            for (k, w) in windows.iter_mut().enumerate() {
+                w.advance_watermark(max_ts, |r| check = fold(check, k as u64, &r));
+            }
+        }
+    }
+    for (k, w) in windows.iter_mut().enumerate() {
+        w.advance_watermark(i64::MAX, |r| check = fold(check, k as u64, &r));
+    }
+    (t.elapsed(), check)
+}
+
+fn framework(n: u64, workers: usize) -> Result<(Duration, u64)> {
+    let check = Arc::new(AtomicU64::new(0));
+    let c = check.clone();
+    let plan = job::source(
+        "events",
+        GenSource::new(n, event),
+        WatermarkStrategy {
+            delay: 0,
+            every: EVERY,
+        },
+    )
+    .key_by("by key", |e: &(u64, i64)| e.0)
+    .window(
+        "sliding sum",
+        |e: &(u64, i64)| e.0,
+        |e: (u64, i64)| e.1,
+        &[SlidingSpec::sliding(SIZE, SLIDE)],
+        Sum,
+    )
+    .context("window spec")?
+    .for_each("checksum", move |_, (k, r): (u64, WindowResult<i64>)| {
+        // Relaxed: a commutative sum read after the job (thread joins order it).
+        c.fetch_add(fold(0, k, &r), Ordering::Relaxed);
+        Ok(())
+    });
+    let config = Config::default().workers(workers);
+    let t = Instant::now();
+    plan.run(&config).context("running the job")?;
+    Ok((t.elapsed(), check.load(Ordering::Relaxed)))
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse().context("parsing arguments")?;
+    println!(
+        "runtime benchmark: quick={} reps={} cores={} load average at start: {}",
+        args.quick,
+        args.reps,
+        lute_bench::cores().len(),
+        load_average()
+    );
+    let n: u64 = if args.quick { 2_000_000 } else { 20_000_000 };
+    let mut t_loop = Vec::new();
+    let mut t_w1 = Vec::new();
+    let mut t_w2 = Vec::new();
+    for _ in 0..args.reps {
+        let (d, c0) = hand_loop(n);
+        t_loop.push(d.as_secs_f64());
+        let (d, c1) = framework(n, 1)?;
+        ensure!(c1 == c0, "1 worker: checksum {c1} != hand loop {c0}");
+        t_w1.push(d.as_secs_f64());
+        let (d, c2) = framework(n, 2)?;
+        ensure!(c2 == c0, "2 workers: checksum {c2} != hand loop {c0}");
+        t_w2.push(d.as_secs_f64());
+    }
+    let (l, w1, w2) = (median(&mut t_loop), median(&mut t_w1), median(&mut t_w2));
+    let rate = |t: f64| n as f64 / t / 1e6;
+    println!(
+        "\nkeyed sliding-window sum, {n} events, {KEYS} keys, window {SIZE}/{SLIDE} (medians of {})",
+        args.reps
+    );
+    println!("  hand-written loop     {:>8.2} M events/s", rate(l));
+    println!(
+        "  framework, 1 worker   {:>8.2} M events/s  ({:.2}x the loop)",
+        rate(w1),
+        l / w1
+    );
+    println!(
+        "  framework, 2 workers  {:>8.2} M events/s  ({:.2}x the loop)",
+        rate(w2),
+        l / w2
+    );
+    let overhead = (w1 - l) / n as f64 * 1e9;
+    println!("  framework overhead per event at 1 worker: {overhead:.2} ns");
+    println!();
+    let mut r = Report::new();
+    r.add("loop_mevents", rate(l));
+    r.add("runtime_1w_mevents", rate(w1));
+    r.add("runtime_2w_mevents", rate(w2));
+    r.add("runtime_1w_vs_loop", l / w1);
+    r.add("runtime_2w_vs_loop", l / w2);
+    r.add("runtime_overhead_ns_per_event", overhead);
+    r.finish();
+    Ok(())
+}
