@@ -714,6 +714,37 @@ fn main() -> anyhow::Result<()> {
             );
         }
     }
+    if !quick {
+        // The deterministic worst case at n = 4M: Two-Stacks Lite's first evict after the
+        // pre-fill flips all 4M items; DABA Lite stays at its constant.
+        let big = 1 << 22;
+        let d = fifo_calls(
+            DabaLite::with_capacity(CountingOp::new(Sum), big),
+            big,
+            1000,
+        );
+        let t = fifo_calls(
+            TwoStacksLite::with_capacity(CountingOp::new(Sum), big),
+            big,
+            1000,
+        );
+        println!(
+            "daba_lite, n=4M           {:>8}{:>8}{:>8}",
+            d[0], d[1], d[2]
+        );
+        println!(
+            "two_stacks_lite, n=4M     {:>8}{:>8}{:>8}",
+            t[0], t[1], t[2]
+        );
+        report.add(
+            "daba_lite_4m_max_calls_per_op",
+            d.iter().copied().max().unwrap_or(0) as f64,
+        );
+        report.add(
+            "tsl_4m_max_calls_per_op",
+            t.iter().copied().max().unwrap_or(0) as f64,
+        );
+    }
     println!("\n== bytes per item (sum, n={}) ==", fmt_k(cn));
     let bpi = |bytes: usize| bytes as f64 / cn as f64;
     {
