@@ -280,6 +280,18 @@ where
             names,
             build: Box::new(move |config: &Config| {
                 let n = config.workers;
+                if n == 1 {
+                    // One worker: every key routes to it, so the exchange is the identity and
+                    // the planner fuses both chains into one stage (no ring, no batches). The
+                    // record, watermark and end sequence the second chain sees is the same.
+                    let fused = Then {
+                        a: chain.clone(),
+                        b: chain2.clone(),
+                    };
+                    let st: Box<dyn Stage> =
+                        Box::new(SourceStage::new(source.clone(), fused, Terminal, wm));
+                    return Ok(vec![vec![st]]);
+                }
                 // rings[from][to]
                 let mut producers: Vec<Vec<_>> = (0..n).map(|_| Vec::with_capacity(n)).collect();
                 let mut consumers: Vec<Vec<_>> = (0..n).map(|_| Vec::with_capacity(n)).collect();
