@@ -37,7 +37,7 @@ for t in frame_decode schema_resolve; do
   status=0
   cargo +nightly fuzz run "$t" "$corpus" "fuzz/seeds/$t" -- \
     -max_total_time="$SECS" -print_final_stats=1 >"$log" 2>&1 || status=$?
-  grep -E '^#[0-9]+ +DONE|^stat::(number_of_executed_units|average_exec_per_sec)|^==|^SUMMARY|panicked' "$log" || true
+  grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec)|^==|^SUMMARY|panicked' "$log" || true
   [ "$status" -eq 0 ] || tail -n 60 "$log"
   rm -f "$log"
   rm -rf "$corpus"
