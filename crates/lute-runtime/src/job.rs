@@ -135,11 +135,13 @@ impl<S: Source, C: Operator<S::Item>> Stream<S, C> {
         K: Hash,
         KF: FnMut(&C::Out) -> K + Clone + Send + 'static,
     {
+        let exchange_at = self.names.0.len();
         let chain = self.names.named(name, Identity);
         Keyed {
             up: self,
             key,
             chain,
+            exchange_at,
         }
     }
 
@@ -150,6 +152,8 @@ impl<S: Source, C: Operator<S::Item>> Stream<S, C> {
         let (source, chain, wm) = (s.source, s.chain, s.watermarks);
         Plan {
             names,
+            exchange_at: None,
+            watermarks: wm,
             build: Box::new(move |config: &Config| {
                 Ok((0..config.workers)
                     .map(|_| {
@@ -188,6 +192,7 @@ pub struct Keyed<S, C, KF, C2> {
     up: Stream<S, C>,
     key: KF,
     chain: C2,
+    exchange_at: usize,
 }
 
 impl<S, C, K, KF, C2> Keyed<S, C, KF, C2>
@@ -213,6 +218,7 @@ where
                 a: self.chain,
                 b: op,
             },
+            exchange_at: self.exchange_at,
         }
     }
 
@@ -274,10 +280,13 @@ where
     pub fn sink<O: Operator<C2::Out, Out = ()>>(self, name: &str, op: O) -> Plan {
         let k = self.apply(name, op);
         let names = Arc::new(k.up.names.0);
+        let exchange_at = Some(k.exchange_at);
         let (source, chain, wm, key, chain2) =
             (k.up.source, k.up.chain, k.up.watermarks, k.key, k.chain);
         Plan {
             names,
+            exchange_at,
+            watermarks: wm,
             build: Box::new(move |config: &Config| {
                 let n = config.workers;
                 if n == 1 {
@@ -347,6 +356,9 @@ type BuildFn = dyn Fn(&Config) -> Result<Vec<Vec<Box<dyn Stage>>>, BuildError> +
 /// A complete job, ready to run.
 pub struct Plan {
     names: Arc<Vec<Arc<str>>>,
+    /// Index in `names` of the key exchange, if any.
+    exchange_at: Option<usize>,
+    watermarks: WatermarkStrategy,
     build: Box<BuildFn>,
 }
 
@@ -362,6 +374,83 @@ impl Plan {
     /// Operator names, in the order they were added.
     pub fn operators(&self) -> Vec<String> {
         self.names.iter().map(|n| n.to_string()).collect()
+    }
+
+    /// The physical plan for `config`: stages, each edge's tier, and why.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lute_runtime::{Config, VecSource, WatermarkStrategy, job};
+    /// let plan = job::source("in", VecSource::new(vec![(0, 1u64)]), WatermarkStrategy::default())
+    ///     .map("inc", |x: u64| x + 1)
+    ///     .key_by("by value", |x: &u64| *x)
+    ///     .for_each("out", |_, _| Ok(()));
+    /// let text = plan.explain(&Config::default().workers(2));
+    /// assert!(text.contains("exchange `by value`"));
+    /// assert!(text.contains("L4"));
+    /// ```
+    pub fn explain(&self, config: &Config) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        let n = config.workers;
+        let _ = writeln!(
+            s,
+            "plan: {n} worker(s), {:?} pinning, batches of {} records, rings of {} slots, \
+             flush deadline {:?}, step budget {} records",
+            config.pinning,
+            config.batch_size,
+            config.channel_capacity,
+            config.flush_deadline,
+            config.step_budget
+        );
+        let chain = |s: &mut String, names: &[Arc<str>]| {
+            let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            let _ = writeln!(
+                s,
+                "    {}  [L4: fused, one monomorphized function, no virtual call per record]",
+                list.join(" -> ")
+            );
+        };
+        let _ = writeln!(
+            s,
+            "stage A on every worker  [L3: one dynamic call per step of up to {} records]",
+            config.step_budget
+        );
+        let _ = writeln!(
+            s,
+            "    source `{}`: partition w of {n}; watermark = max event time - {} every {} records",
+            self.names[0], self.watermarks.delay, self.watermarks.every
+        );
+        match self.exchange_at {
+            None => chain(&mut s, &self.names[1..]),
+            Some(x) if n == 1 => {
+                chain(&mut s, &self.names[1..x]);
+                let _ = writeln!(
+                    s,
+                    "    exchange `{}` fused away: with 1 worker every key is local",
+                    self.names[x]
+                );
+                chain(&mut s, &self.names[x + 1..]);
+            }
+            Some(x) => {
+                chain(&mut s, &self.names[1..x]);
+                let _ = writeln!(
+                    s,
+                    "    exchange `{}`: hash of the key -> {n}x{n} SPSC rings of pooled batches \
+                     ({} batches per worker), flushed when full, on a watermark or at the deadline",
+                    self.names[x],
+                    n * (config.channel_capacity + 4)
+                );
+                let _ = writeln!(
+                    s,
+                    "stage B on every worker  [L3: one dynamic call per step]\n    merge of {n} \
+                     inputs by (event time, kind, input): the order is defined by the data"
+                );
+                chain(&mut s, &self.names[x + 1..]);
+            }
+        }
+        s
     }
 
     /// Runs the job on `config.workers` workers and waits for it to finish.
@@ -428,5 +517,10 @@ impl<T> Collect<T> {
     /// Operator names, in the order they were added.
     pub fn operators(&self) -> Vec<String> {
         self.plan.operators()
+    }
+
+    /// The physical plan (see [`Plan::explain`]).
+    pub fn explain(&self, config: &Config) -> String {
+        self.plan.explain(config)
     }
 }
