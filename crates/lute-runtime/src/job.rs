@@ -19,8 +19,8 @@ use crate::operator::{EventTime, Filter, FlatMap, Identity, Map, Named, Operator
 use crate::sink::{CallbackSink, CollectSink, Slots, Terminal};
 use crate::source::{Source, WatermarkStrategy};
 use crate::stage::{ExchangeStage, SourceStage, Stage};
-use crate::window_op::{LatePolicy, WindowOp};
-use lute_window::window::{SlidingSpec, SlidingWindows};
+use crate::window_op::{LatePolicy, Sessions, WindowOp};
+use lute_window::window::{SessionWindows, SlidingSpec, SlidingWindows};
 use lute_window::{Lift, Monoid};
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -261,7 +261,10 @@ where
         value: VF,
         specs: &[SlidingSpec],
         op: M,
-    ) -> Result<Keyed<S, C, KF, Then<C2, Named<WindowOp<WK, WKF, VF, M>>>>, BuildError>
+    ) -> Result<
+        Keyed<S, C, KF, Then<C2, Named<WindowOp<WK, WKF, VF, SlidingWindows<M>>>>>,
+        BuildError,
+    >
     where
         WK: Ord + Hash + Clone + Send + 'static,
         WKF: FnMut(&C2::Out) -> WK + Clone + Send + 'static,
@@ -273,6 +276,43 @@ where
         Ok(self.apply(
             name,
             WindowOp::new(key, value, windows, LatePolicy::DropAndCount),
+        ))
+    }
+
+    /// Per key, session windows closed after `gap` time units without events, aggregating
+    /// `value(record)` with `op`; emits `(key, WindowResult)` when the watermark passes a
+    /// session's end. Late events are dropped and counted.
+    ///
+    /// # Errors
+    /// [`BuildError::Zero`] if `gap` is not positive.
+    #[allow(clippy::type_complexity)]
+    pub fn session_window<WK, WKF, V, VF, M>(
+        self,
+        name: &str,
+        key: WKF,
+        value: VF,
+        gap: EventTime,
+        op: M,
+    ) -> Result<Keyed<S, C, KF, Then<C2, Named<WindowOp<WK, WKF, VF, Sessions<M>>>>>, BuildError>
+    where
+        WK: Ord + Hash + Clone + Send + 'static,
+        WKF: FnMut(&C2::Out) -> WK + Clone + Send + 'static,
+        VF: FnMut(C2::Out) -> V + Clone + Send + 'static,
+        M: Lift<V> + Monoid + Clone + Send + 'static,
+        M::Agg: Send,
+    {
+        if gap <= 0 {
+            return Err(BuildError::Zero {
+                what: "session gap",
+            });
+        }
+        let state = Sessions {
+            state: SessionWindows::new(op.clone(), gap),
+            op,
+        };
+        Ok(self.apply(
+            name,
+            WindowOp::new(key, value, state, LatePolicy::DropAndCount),
         ))
     }
 

@@ -1,5 +1,6 @@
-//! The keyed event-time window operator: per key, a [`SlidingWindows`] from `lute-window`
-//! (tumbling and sliding windows over shared slices, worst-case O(1) per event).
+//! The keyed event-time window operator: per key, a window state from `lute-window`:
+//! [`SlidingWindows`] (tumbling and sliding windows over shared slices, worst-case O(1) per
+//! event) or [`SessionWindows`] (gap-based sessions); see [`WindowState`].
 //!
 //! - Late events (event time before the operator's watermark) are handled by the
 //!   [`LatePolicy`]: dropped and counted. The allowed lateness is the watermark's delay (see
@@ -16,10 +17,64 @@
 use crate::error::OperatorError;
 use crate::exchange::MixHasher;
 use crate::operator::{Emit, EventTime, Operator};
-use lute_window::window::{SlidingWindows, WindowResult};
+use lute_window::window::{Late, SessionWindows, SlidingWindows, WindowResult};
 use lute_window::{Lift, Monoid};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash};
+
+/// The per-key state of a window operator: one of the window layer's assigners.
+pub trait WindowState: Clone + Send + 'static {
+    /// The aggregation.
+    type Op: Monoid;
+    /// The aggregation operator.
+    fn op(&self) -> &Self::Op;
+    /// Adds an event's partial aggregate at time `t`.
+    ///
+    /// # Errors
+    /// [`Late`] if `t` is before the state's watermark.
+    fn insert(&mut self, t: EventTime, x: &<Self::Op as Monoid>::Agg) -> Result<(), Late>;
+    /// Advances the watermark, emitting every window it closes.
+    fn advance(&mut self, w: EventTime, emit: impl FnMut(WindowResult<<Self::Op as Monoid>::Agg>));
+}
+
+impl<M: Monoid + Clone + Send + 'static> WindowState for SlidingWindows<M>
+where
+    M::Agg: Send,
+{
+    type Op = M;
+    fn op(&self) -> &M {
+        SlidingWindows::op(self)
+    }
+    fn insert(&mut self, t: EventTime, x: &M::Agg) -> Result<(), Late> {
+        SlidingWindows::insert(self, t, x)
+    }
+    fn advance(&mut self, w: EventTime, emit: impl FnMut(WindowResult<M::Agg>)) {
+        self.advance_watermark(w, emit);
+    }
+}
+
+/// Session windows plus their operator (the session state does not expose it).
+#[derive(Debug, Clone)]
+pub struct Sessions<M: Monoid> {
+    pub(crate) op: M,
+    pub(crate) state: SessionWindows<M>,
+}
+
+impl<M: Monoid + Clone + Send + 'static> WindowState for Sessions<M>
+where
+    M::Agg: Send,
+{
+    type Op = M;
+    fn op(&self) -> &M {
+        &self.op
+    }
+    fn insert(&mut self, t: EventTime, x: &M::Agg) -> Result<(), Late> {
+        self.state.insert(t, x)
+    }
+    fn advance(&mut self, w: EventTime, emit: impl FnMut(WindowResult<M::Agg>)) {
+        self.state.advance_watermark(w, emit);
+    }
+}
 
 /// What a window operator does with late events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,12 +85,12 @@ pub enum LatePolicy {
 }
 
 /// A keyed tumbling/sliding window aggregation (see the module docs).
-pub struct WindowOp<K, KF, VF, M: Monoid> {
+pub struct WindowOp<K, KF, VF, W> {
     key: KF,
     value: VF,
-    proto: SlidingWindows<M>,
+    proto: W,
     index: HashMap<K, usize, BuildHasherDefault<MixHasher>>,
-    windows: Vec<SlidingWindows<M>>,
+    windows: Vec<W>,
     /// `(key, index)` in ascending key order: the emission order.
     sorted: Vec<(K, usize)>,
     watermark: EventTime,
@@ -43,7 +98,7 @@ pub struct WindowOp<K, KF, VF, M: Monoid> {
     policy: LatePolicy,
 }
 
-impl<K: Clone, KF: Clone, VF: Clone, M: Monoid + Clone> Clone for WindowOp<K, KF, VF, M> {
+impl<K: Clone, KF: Clone, VF: Clone, W: Clone> Clone for WindowOp<K, KF, VF, W> {
     fn clone(&self) -> Self {
         Self {
             key: self.key.clone(),
@@ -59,9 +114,9 @@ impl<K: Clone, KF: Clone, VF: Clone, M: Monoid + Clone> Clone for WindowOp<K, KF
     }
 }
 
-impl<K, KF, VF, M: Monoid + Clone> WindowOp<K, KF, VF, M> {
+impl<K, KF, VF, W> WindowOp<K, KF, VF, W> {
     /// A window operator over `windows` (the prototype cloned for every new key).
-    pub fn new(key: KF, value: VF, windows: SlidingWindows<M>, policy: LatePolicy) -> Self {
+    pub fn new(key: KF, value: VF, windows: W, policy: LatePolicy) -> Self {
         Self {
             key,
             value,
@@ -81,15 +136,15 @@ impl<K, KF, VF, M: Monoid + Clone> WindowOp<K, KF, VF, M> {
     }
 }
 
-impl<In, K, V, KF, VF, M> Operator<In> for WindowOp<K, KF, VF, M>
+impl<In, K, V, KF, VF, W> Operator<In> for WindowOp<K, KF, VF, W>
 where
     K: Ord + Hash + Clone + Send + 'static,
     KF: FnMut(&In) -> K + Clone + Send + 'static,
     VF: FnMut(In) -> V + Clone + Send + 'static,
-    M: Lift<V> + Clone + Send + 'static,
-    M::Agg: Send,
+    W: WindowState,
+    W::Op: Lift<V>,
 {
-    type Out = (K, WindowResult<M::Agg>);
+    type Out = (K, WindowResult<<W::Op as Monoid>::Agg>);
 
     fn process<E: Emit<Self::Out>>(
         &mut self,
@@ -109,7 +164,7 @@ where
             Some(&i) => i,
             None => {
                 let mut w = self.proto.clone();
-                w.advance_watermark(self.watermark, |_| {});
+                w.advance(self.watermark, |_| {});
                 let i = self.windows.len();
                 self.windows.push(w);
                 let at = self.sorted.partition_point(|(s, _)| *s < k);
@@ -135,7 +190,7 @@ where
         self.watermark = wm;
         let mut failed = None;
         for (k, i) in &self.sorted {
-            self.windows[*i].advance_watermark(wm, |r| {
+            self.windows[*i].advance(wm, |r| {
                 if failed.is_none()
                     && let Err(e) = out.emit(r.timestamp(), (k.clone(), r))
                 {

@@ -111,6 +111,45 @@ fn sliding_topk_matches_reference() {
     }
 }
 
+#[test]
+fn session_sum_matches_reference() {
+    let gap = 10;
+    let input = jobs::events(20_000, 8, 13);
+    let mut per_key: BTreeMap<u32, Vec<(i64, i64)>> = BTreeMap::new();
+    for (ts, e) in input.iter().filter(|(_, e)| !e.late) {
+        per_key.entry(e.key).or_default().push((*ts, e.value));
+    }
+    let mut expect = Vec::new();
+    for (k, mut evs) in per_key {
+        evs.sort_unstable();
+        let mut cur: Option<(i64, i64, i64)> = None; // (start, end, sum)
+        for (t, v) in evs {
+            cur = match cur {
+                Some((s, e, sum)) if t < e => Some((s, e.max(t + gap), sum + v)),
+                Some((s, e, sum)) => {
+                    expect.push((e - 1, (k, s, e, sum)));
+                    Some((t, t + gap, v))
+                }
+                None => Some((t, t + gap, v)),
+            };
+        }
+        if let Some((s, e, sum)) = cur {
+            expect.push((e - 1, (k, s, e, sum)));
+        }
+    }
+    expect.sort();
+    assert!(
+        expect.iter().any(|(_, (_, s, e, _))| e - s > gap),
+        "some sessions merge events"
+    );
+    for w in WORKERS {
+        let got = jobs::session_sum(input.clone(), gap)
+            .run_sorted(&config(w))
+            .unwrap();
+        assert_eq!(got, expect, "{w} workers");
+    }
+}
+
 fn digest<T: Hash>(v: &T) -> u64 {
     let mut h = DefaultHasher::new();
     v.hash(&mut h);

@@ -130,6 +130,18 @@ pub fn window_sum(input: Vec<(EventTime, Event)>, size: i64) -> Collect<(u32, i6
         .collect()
 }
 
+/// Keyed session sums (inactivity gap `gap`): `(key, session start, session end, sum)`.
+pub fn session_sum(input: Vec<(EventTime, Event)>, gap: i64) -> Collect<(u32, i64, i64, i64)> {
+    job::source("events", VecSource::new(input), wm())
+        .key_by("by key", |e: &Event| e.key)
+        .session_window("sessions", |e: &Event| e.key, |e: Event| e.value, gap, Sum)
+        .expect("valid gap")
+        .map("format", |(k, r): (u32, WindowResult<i64>)| {
+            (k, r.start, r.end, r.value)
+        })
+        .collect()
+}
+
 /// Per window end, the `k` largest `(sum, key)` among this worker's keys; emitted when the
 /// watermark passes the window's end. The global top k is the top k of the workers' lists.
 #[derive(Debug, Clone)]
