@@ -27,7 +27,20 @@
 //! so `query = leftmost leaf ⊕ root ⊕ rightmost leaf` (two combines), and a change at the
 //! ends touches O(1) nodes amortized instead of a root-to-leaf path. An insertion at distance
 //! `d` climbs the nearer spine only as far as the key requires (O(log d) levels), repairs the
-//! inner nodes on its way back up, and then the spine below the meeting point.
+//! inner nodes on its way back up, and then the spine below the meeting point. Spine nodes
+//! also keep their own part (`local`, the aggregate without the parent's), so the spine below
+//! a changed node is refreshed with one combine per level.
+//!
+//! Fast paths cover the common in-order cases without the general repair: appending to the
+//! rightmost leaf (one combine), splitting the rightmost leaf under a parent with room (the
+//! parent's aggregate grows on the right by `old leaf ⊕ separator`), and borrowing or
+//! merging at the leftmost leaf when neither the spines nor the root change. Everything else
+//! (cascading splits and merges, root changes) goes through one general repair that rebuilds
+//! the spine arrays and recomputes the touched nodes in dependency order.
+//!
+//! Bulk eviction ([`Fiba::evict_upto`]) is a sequence of single evictions from the left
+//! finger, each amortized O(1): O(k) for k items (the bulk-evict variant of the VLDB 2023
+//! paper, O(log n) for any k by cutting whole subtrees, is not implemented).
 //!
 //! [`Fiba::check_invariants`] verifies arity, key order, parent links, uniform leaf depth,
 //! the spine arrays and every stored aggregate against a recomputation from the raw values.
