@@ -130,6 +130,21 @@ fn fiba_argmax_keeps_tie_order() {
 }
 
 #[test]
+fn heavy_tail_generator_matches_the_citi_bike_profile() {
+    // Mean near 56, 99% at most 9 late, maximum near 1M (swag.md §2).
+    let mut rng = Rng(12);
+    let draws: Vec<u64> = (0..1_000_000)
+        .map(|_| times::lateness(1 << 20, &mut rng))
+        .collect();
+    let mean = draws.iter().sum::<u64>() as f64 / draws.len() as f64;
+    let within9 = draws.iter().filter(|&&d| d <= 9).count() as f64 / draws.len() as f64;
+    let max = *draws.iter().max().unwrap();
+    assert!((35.0..80.0).contains(&mean), "mean {mean}");
+    assert!(within9 >= 0.985, "within 9: {within9}");
+    assert!(max > 500_000, "max {max}");
+}
+
+#[test]
 fn fiba_large_heavy_tail() {
     // Lateness profile of the Citi Bike data: most within 9, rare ones up to the window.
     let mut rng = Rng(5);

@@ -149,22 +149,24 @@ pub mod times {
         v
     }
 
-    /// The Citi Bike lateness profile: most events at most 9 positions late, a mean near 56,
-    /// rare stragglers up to `max_late` (a Pareto tail).
+    /// The Citi Bike lateness profile: 99% of events at most 9 positions late, a mean near 56
+    /// (for `max_late` = 1M), rare stragglers up to `max_late`: a Pareto tail with
+    /// `x_m = 10` and `alpha = 0.52`, capped.
     pub fn heavy_tail(n: usize, max_late: u64, rng: &mut Rng) -> Vec<i64> {
         (0..n as i64)
-            .map(|i| {
-                let u = rng.unit();
-                let late = if u < 0.99 {
-                    rng.below(10)
-                } else {
-                    // Pareto tail with alpha = 1: x_m / U, capped.
-                    let x = 10.0 / (1.0 - rng.unit()).max(1e-9);
-                    (x as u64).min(max_late)
-                };
-                i - late as i64
-            })
+            .map(|i| i - lateness(max_late, rng) as i64)
             .collect()
+    }
+
+    /// One lateness draw of the [`heavy_tail`] profile.
+    pub fn lateness(max_late: u64, rng: &mut Rng) -> u64 {
+        if rng.unit() < 0.99 {
+            rng.below(10)
+        } else {
+            let u = (1.0 - rng.unit()).max(1e-300);
+            let x = 10.0 / u.powf(1.0 / 0.52);
+            (x.min(max_late as f64) as u64).max(10)
+        }
     }
 
     /// Many duplicates: times drawn from a few distinct values, in rough order.
