@@ -119,6 +119,28 @@ fn tput_ours_batched(n: u64) -> Duration {
     )
 }
 
+/// Single-item blocking operations: each push and pop also runs the wake-up handshake (one
+/// `SeqCst` fence and a load of the peer's waiter count), so the difference to `ours_single`
+/// is the fence cost on the fast path.
+fn tput_ours_notifying(n: u64) -> Duration {
+    let (mut tx, mut rx) = spsc::channel::<u64>(CAP).expect("capacity");
+    let wait = lute_sync::WaitStrategy::spin();
+    pinned_pair(
+        move || {
+            for i in 0..n {
+                tx.push(i, wait).expect("consumer alive");
+            }
+        },
+        move || {
+            let mut e = 0;
+            while e < n {
+                let v = rx.pop(wait).expect("producer alive");
+                check(&mut e, v);
+            }
+        },
+    )
+}
+
 /// Batched without intermediate buffers: `push_iter` writes straight into the slots and
 /// `pop_batch` reads straight out of them (64 at a time, one index publication each).
 fn tput_ours_batched_in_place(n: u64) -> Duration {
@@ -581,7 +603,7 @@ fn main() -> Result<()> {
 
     // 1. SPSC throughput.
     type Run = fn(u64) -> Duration;
-    let runs: [(&str, Run); 8] = [
+    let runs: [(&str, Run); 9] = [
         ("ours_single", tput_ours_single),
         ("ours_batch64", tput_ours_batched),
         ("ours_batch64_in_place", tput_ours_batched_in_place),
@@ -590,12 +612,13 @@ fn main() -> Result<()> {
         ("crossbeam_arrayqueue", tput_array_queue),
         ("crossbeam_channel", tput_crossbeam_channel),
         ("std_sync_channel", tput_std),
+        ("ours_single_notifying", tput_ours_notifying),
     ];
     let mut tput: Vec<Vec<f64>> = vec![Vec::new(); runs.len()];
     for _ in 0..args.reps {
         for (i, (_, f)) in runs.iter().enumerate() {
             // The slow queues get a tenth of the messages in quick mode.
-            let m = if args.quick && i >= 5 { n / 5 } else { n };
+            let m = if args.quick && (5..8).contains(&i) { n / 5 } else { n };
             tput[i].push(mmsgs(m, f(m)));
         }
     }
@@ -619,6 +642,7 @@ fn main() -> Result<()> {
     report.add("spsc_batch_vs_single", best_batch / med[0]);
     report.add("spsc_batch_vs_rtrb_chunk", best_batch / med[4]);
     report.add("spsc_vs_arrayqueue", med[0] / med[5]);
+    report.add("spsc_notifying_vs_try", med[8] / med[0]);
 
     // 2. Round trip.
     let mut lats: [Vec<Lat>; 3] = [Vec::new(), Vec::new(), Vec::new()];
