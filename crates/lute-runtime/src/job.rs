@@ -149,6 +149,7 @@ impl<S: Source, C: Operator<S::Item>> Stream<S, C> {
     pub fn sink<O: Operator<C::Out, Out = ()>>(self, name: &str, op: O) -> Plan {
         let s = self.apply(name, op);
         let names = Arc::new(s.names.0);
+        let names0 = names[0].clone();
         let (source, chain, wm) = (s.source, s.chain, s.watermarks);
         Plan {
             names,
@@ -158,6 +159,7 @@ impl<S: Source, C: Operator<S::Item>> Stream<S, C> {
                 Ok((0..config.workers)
                     .map(|_| {
                         let st: Box<dyn Stage> = Box::new(SourceStage::new(
+                            names0.clone(),
                             source.clone(),
                             chain.clone(),
                             Terminal,
@@ -320,6 +322,7 @@ where
     pub fn sink<O: Operator<C2::Out, Out = ()>>(self, name: &str, op: O) -> Plan {
         let k = self.apply(name, op);
         let names = Arc::new(k.up.names.0);
+        let names0 = names[0].clone();
         let exchange_at = Some(k.exchange_at);
         let (source, chain, wm, key, chain2) =
             (k.up.source, k.up.chain, k.up.watermarks, k.key, k.chain);
@@ -337,8 +340,13 @@ where
                         a: chain.clone(),
                         b: chain2.clone(),
                     };
-                    let st: Box<dyn Stage> =
-                        Box::new(SourceStage::new(source.clone(), fused, Terminal, wm));
+                    let st: Box<dyn Stage> = Box::new(SourceStage::new(
+                        names0.clone(),
+                        source.clone(),
+                        fused,
+                        Terminal,
+                        wm,
+                    ));
                     return Ok(vec![vec![st]]);
                 }
                 // rings[from][to]
@@ -360,8 +368,13 @@ where
                         config.channel_capacity,
                         config.flush_deadline,
                     )?;
-                    let a: Box<dyn Stage> =
-                        Box::new(SourceStage::new(source.clone(), chain.clone(), sender, wm));
+                    let a: Box<dyn Stage> = Box::new(SourceStage::new(
+                        names0.clone(),
+                        source.clone(),
+                        chain.clone(),
+                        sender,
+                        wm,
+                    ));
                     let b: Box<dyn Stage> = Box::new(ExchangeStage {
                         rx: ExchangeReceiver::new(rings_in),
                         chain: chain2.clone(),

@@ -65,4 +65,4 @@ mod worker;
 pub use config::{Config, Idle, Pinning};
 pub use error::{BuildError, JobError, OperatorError};
 pub use operator::{Context, Emit, EventTime, Operator};
-pub use source::{GenSource, Source, SourceStatus, VecSource, WatermarkStrategy};
+pub use source::{FileSource, GenSource, Source, SourceStatus, VecSource, WatermarkStrategy};

@@ -75,6 +75,8 @@ impl<T: Send, K: Hash, KF: FnMut(&T) -> K + Send> Downstream<T> for ExchangeSend
 
 /// Source partition → chain → downstream.
 pub(crate) struct SourceStage<S, C, D> {
+    /// The source's name, for its own errors (the chain's operators name theirs).
+    pub(crate) name: std::sync::Arc<str>,
     pub(crate) source: S,
     pub(crate) chain: C,
     pub(crate) down: D,
@@ -88,8 +90,15 @@ pub(crate) struct SourceStage<S, C, D> {
 }
 
 impl<S, C, D> SourceStage<S, C, D> {
-    pub(crate) fn new(source: S, chain: C, down: D, strategy: WatermarkStrategy) -> Self {
+    pub(crate) fn new(
+        name: std::sync::Arc<str>,
+        source: S,
+        chain: C,
+        down: D,
+        strategy: WatermarkStrategy,
+    ) -> Self {
         Self {
+            name,
             source,
             chain,
             down,
@@ -127,7 +136,9 @@ where
     D: Downstream<C::Out>,
 {
     fn open(&mut self, ctx: &Context) -> Result<(), OperatorError> {
-        self.source.open(ctx.worker, ctx.workers)?;
+        self.source
+            .open(ctx.worker, ctx.workers)
+            .map_err(|e| e.in_operator(&self.name))?;
         self.chain.open(ctx)
     }
 
@@ -151,11 +162,13 @@ where
                 max_ts,
                 ..
             } = self;
-            let status = source.fill(max, &mut |ts, x| {
-                n += 1;
-                *max_ts = (*max_ts).max(ts);
-                chain.process(ts, x, down)
-            })?;
+            let status = source
+                .fill(max, &mut |ts, x| {
+                    n += 1;
+                    *max_ts = (*max_ts).max(ts);
+                    chain.process(ts, x, down)
+                })
+                .map_err(|e| e.in_operator(&self.name))?;
             left -= n.min(left);
             self.since_wm += n;
             progress |= n > 0;
