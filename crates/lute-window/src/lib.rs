@@ -19,7 +19,7 @@
 //! | [`SoeFifo`] | FIFO | [`AbelianGroup`] | worst O(1) | [`soe`] |
 //! | [`DabaLite`] | FIFO | [`Monoid`] | worst O(1): ≤ 3 combines per insert, ≤ 2 per evict, 1 per query | [`daba`] |
 //! | [`TwoStacksLite`], [`ChunkedTwoStacksLite`] | FIFO | [`Monoid`] | amortized O(1), worst O(n) | [`two_stacks`] |
-//! | [`Fiba`] | out of order, any lateness | [`Monoid`] | amortized O(log d) insert at distance d; bulk evict | [`fiba`] |
+//! | [`Fiba`] | out of order, any lateness | [`Monoid`] | amortized O(log d) insert at distance d, amortized O(1) evict, bulk evict O(k), query 2 combines | [`fiba`] |
 //! | [`Recalc`] | FIFO | [`Monoid`] | O(n) query (baseline and oracle) | [`fifo`] |
 //!
 //! The FIFO structures implement [`FifoAggregator`]; a round of the IBM harness is
@@ -33,12 +33,20 @@
 //! the result is never late downstream of the watermark that closed it. Late events are never
 //! silently folded into the wrong slot or window: every structure that can reject an event
 //! returns a typed reason and counts it (see [`soe`] and [`window`]).
+//!
+//! # Where the details live
+//!
+//! - Invariants of each structure: the module docs of [`daba`] (pointer order and balance,
+//!   checked by `DabaLite::check_invariants`), [`two_stacks`], [`soe`] (ring layout and
+//!   lateness semantics) and [`fiba`] (spine aggregates, checked by `Fiba::check_invariants`).
+//! - Float drift: [`ops`] (compensated sums, the bound, and the test that checks it).
+//! - Storage without per-operation allocation: [`store`].
+//! - Window semantics (slices, sessions, counts, late events): [`window`].
 
 #![forbid(unsafe_code)]
 
 pub mod daba;
 pub mod fiba;
-
 pub mod fifo;
 pub mod monoid;
 pub mod ops;
@@ -49,7 +57,6 @@ pub mod window;
 
 pub use daba::{ChunkedDabaLite, DabaLite};
 pub use fiba::Fiba;
-
 pub use fifo::{FifoAggregator, Recalc};
 pub use monoid::{AbelianGroup, CountingOp, Lift, Lower, Monoid};
 pub use soe::{Rejected, SoeFifo, SoeRing, SoeStats};

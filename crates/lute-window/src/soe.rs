@@ -79,6 +79,14 @@ pub struct SoeStats {
 /// assert!(matches!(w.insert(1, &1), Err(Rejected::Late { .. })));
 /// assert_eq!(w.stats().late, 1);
 /// ```
+///
+/// Only abelian groups are accepted: a non-invertible operator such as `Max` does not compile
+/// (also checked by the trybuild test `tests/compile_fail.rs`).
+///
+/// ```compile_fail,E0277
+/// use lute_window::{SoeRing, ops::Max};
+/// let _ = SoeRing::new(Max::<i64>::new(), 16, 1);
+/// ```
 #[derive(Debug, Clone)]
 pub struct SoeRing<G: AbelianGroup> {
     op: G,
@@ -251,6 +259,11 @@ impl<G: AbelianGroup> SoeRing<G> {
 /// FIFO subtract-on-evict (the IBM reference's `sub_evict`): a queue of partials and their
 /// total; evict subtracts the oldest. Worst-case O(1): one combine per insert, one inverse per
 /// evict, none per query.
+///
+/// ```compile_fail,E0277
+/// use lute_window::{SoeFifo, ops::Max};
+/// let _ = SoeFifo::new(Max::<i64>::new()); // Max has no inverse
+/// ```
 #[derive(Debug, Clone)]
 pub struct SoeFifo<G: AbelianGroup> {
     op: G,

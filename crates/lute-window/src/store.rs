@@ -30,6 +30,16 @@ pub trait Store<T: Clone> {
     fn pop_front(&mut self);
     /// Bytes of item storage currently held (for bytes-per-item reports).
     fn bytes(&self) -> usize;
+    /// Calls `f(&mut item[i], &item[i + 1])` for every `i` from `to − 2` down to `from`
+    /// (right to left), e.g. to turn raw items into suffix aggregates. Stores override it to
+    /// walk contiguous memory.
+    fn suffix_pass(&mut self, from: usize, to: usize, mut f: impl FnMut(&mut T, &T)) {
+        let mut i = to.saturating_sub(1);
+        while i > from {
+            i -= 1;
+            self.with_pair(i, i + 1, &mut f);
+        }
+    }
     /// Number of live items.
     #[inline]
     fn len(&self) -> usize {
@@ -131,6 +141,28 @@ impl<T: Clone> Store<T> for RingStore<T> {
     }
     fn bytes(&self) -> usize {
         self.buf.len() * size_of::<T>()
+    }
+    fn suffix_pass(&mut self, from: usize, to: usize, mut f: impl FnMut(&mut T, &T)) {
+        // NB: per contiguous segment of the ring, no masking per item (`windows` W1 TSL).
+        let mut hi = to; // exclusive end of the part still to process, as positions
+        while hi > from + 1 {
+            let last = self.idx(hi - 1);
+            // The segment ends at `last` (inclusive) and starts at the ring's start or `from`.
+            let seg = (hi - 1 - from).min(last);
+            // Pairs (j, j + 1) inside buf[last - seg ..= last].
+            let base = last - seg;
+            let s = &mut self.buf[base..=last];
+            for j in (0..seg).rev() {
+                let (a, b) = s.split_at_mut(j + 1);
+                f(&mut a[j], &b[0]);
+            }
+            hi -= seg;
+            if hi > from + 1 {
+                // The pair across the wrap: (hi - 2, hi - 1) with hi - 1 at index 0.
+                self.with_pair(hi - 2, hi - 1, &mut f);
+                hi -= 1;
+            }
+        }
     }
 }
 
@@ -270,6 +302,25 @@ impl<T: Clone> Store<T> for ChunkedStore<T> {
         let live = self.chunks.iter().filter(|c| !c.is_empty()).count();
         (live + self.spare.len()) * CHUNK * size_of::<T>()
     }
+    fn suffix_pass(&mut self, from: usize, to: usize, mut f: impl FnMut(&mut T, &T)) {
+        // NB: per chunk, on a plain slice (`windows` W1 chunked TSL).
+        let mut hi = to;
+        while hi > from + 1 {
+            let last = (hi - 1) & (CHUNK - 1);
+            let seg = (hi - 1 - from).min(last);
+            let slot = self.slot(hi - 1);
+            let s = &mut self.chunks[slot][last - seg..=last];
+            for j in (0..seg).rev() {
+                let (a, b) = s.split_at_mut(j + 1);
+                f(&mut a[j], &b[0]);
+            }
+            hi -= seg;
+            if hi > from + 1 {
+                self.with_pair(hi - 2, hi - 1, &mut f);
+                hi -= 1;
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -303,6 +354,41 @@ mod tests {
                 assert_eq!(seen, ((h as u64), (t as u64)));
             }
         }
+    }
+
+    /// `suffix_pass` (contiguous segments) equals the pairwise default across wraps and chunk
+    /// boundaries: prefix sums from the right.
+    fn suffix_pass_matches<S: Store<u64>>() {
+        for (cap, pushes, pops) in [
+            (8, 20u64, 3u64),
+            (1024, 3000, 500),
+            (4, 4, 0),
+            (16, 40, 5),
+            (8, 9, 1),
+        ] {
+            let mut s = S::with_capacity(cap, 0);
+            for i in 0..pushes {
+                s.push_back(i);
+                // Interleaved pops move the head, so the live range wraps the ring.
+                if i % 3 == 2 && s.len() > 2 {
+                    s.pop_front();
+                }
+            }
+            for _ in 0..pops.min(s.len().saturating_sub(1) as u64) {
+                s.pop_front();
+            }
+            let (h, t) = (s.head(), s.tail());
+            let want: Vec<u64> = (h..t).map(|p| (p as u64..t as u64).sum()).collect();
+            s.suffix_pass(h, t, |a, b| *a += *b);
+            let got: Vec<u64> = (h..t).map(|p| *s.get(p)).collect();
+            assert_eq!(got, want, "cap {cap} pushes {pushes} pops {pops}");
+        }
+    }
+
+    #[test]
+    fn suffix_pass_ring_and_chunked() {
+        suffix_pass_matches::<RingStore<u64>>();
+        suffix_pass_matches::<ChunkedStore<u64>>();
     }
 
     #[test]

@@ -50,12 +50,8 @@ impl<M: Monoid, S: Store<M::Agg>> TwoStacksLiteOn<M, S> {
     fn flip(&mut self) {
         let (head, tail) = (self.q.head(), self.q.tail());
         let op = &self.op;
-        let mut i = tail - 1;
-        while i > head {
-            i -= 1;
-            self.q
-                .with_pair(i, i + 1, |older, suffix| op.combine_assign(older, suffix));
-        }
+        self.q
+            .suffix_pass(head, tail, |older, suffix| op.combine_assign(older, suffix));
         self.b = tail;
         self.back = self.op.identity();
     }
