@@ -57,25 +57,136 @@ fn check(expect: &mut u64, v: u64) {
     *expect += 1;
 }
 
-fn tput_ours_single(n: u64) -> Duration {
-    let (mut tx, mut rx) = spsc::channel::<u64>(CAP).expect("capacity");
+/// A single-item queue under test: its two ends and non-blocking push and pop.
+trait Queue {
+    type Tx: Send + 'static;
+    type Rx: Send + 'static;
+    fn make() -> (Self::Tx, Self::Rx);
+    /// Pushes `v`, or hands it back when full.
+    fn push(tx: &mut Self::Tx, v: u64) -> Result<(), u64>;
+    fn pop(rx: &mut Self::Rx) -> Option<u64>;
+}
+
+struct Ours;
+impl Queue for Ours {
+    type Tx = spsc::Producer<u64>;
+    type Rx = spsc::Consumer<u64>;
+    fn make() -> (Self::Tx, Self::Rx) {
+        spsc::channel(CAP).expect("capacity")
+    }
+    #[inline(always)]
+    fn push(tx: &mut Self::Tx, v: u64) -> Result<(), u64> {
+        tx.try_push(v).map_err(|e| e.into_inner())
+    }
+    #[inline(always)]
+    fn pop(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_pop().ok()
+    }
+}
+
+struct Rtrb;
+impl Queue for Rtrb {
+    type Tx = rtrb::Producer<u64>;
+    type Rx = rtrb::Consumer<u64>;
+    fn make() -> (Self::Tx, Self::Rx) {
+        rtrb::RingBuffer::new(CAP)
+    }
+    #[inline(always)]
+    fn push(tx: &mut Self::Tx, v: u64) -> Result<(), u64> {
+        tx.push(v).map_err(|rtrb::PushError::Full(v)| v)
+    }
+    #[inline(always)]
+    fn pop(rx: &mut Self::Rx) -> Option<u64> {
+        rx.pop().ok()
+    }
+}
+
+struct ArrayQueue;
+impl Queue for ArrayQueue {
+    type Tx = Arc<crossbeam_queue::ArrayQueue<u64>>;
+    type Rx = Arc<crossbeam_queue::ArrayQueue<u64>>;
+    fn make() -> (Self::Tx, Self::Rx) {
+        let q = Arc::new(crossbeam_queue::ArrayQueue::new(CAP));
+        (q.clone(), q)
+    }
+    #[inline(always)]
+    fn push(tx: &mut Self::Tx, v: u64) -> Result<(), u64> {
+        tx.push(v)
+    }
+    #[inline(always)]
+    fn pop(rx: &mut Self::Rx) -> Option<u64> {
+        rx.pop()
+    }
+}
+
+struct CrossbeamChannel;
+impl Queue for CrossbeamChannel {
+    type Tx = crossbeam_channel::Sender<u64>;
+    type Rx = crossbeam_channel::Receiver<u64>;
+    fn make() -> (Self::Tx, Self::Rx) {
+        crossbeam_channel::bounded(CAP)
+    }
+    #[inline(always)]
+    fn push(tx: &mut Self::Tx, v: u64) -> Result<(), u64> {
+        tx.try_send(v).map_err(|e| e.into_inner())
+    }
+    #[inline(always)]
+    fn pop(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok()
+    }
+}
+
+struct StdSync;
+impl Queue for StdSync {
+    type Tx = std::sync::mpsc::SyncSender<u64>;
+    type Rx = std::sync::mpsc::Receiver<u64>;
+    fn make() -> (Self::Tx, Self::Rx) {
+        std::sync::mpsc::sync_channel(CAP)
+    }
+    #[inline(always)]
+    fn push(tx: &mut Self::Tx, v: u64) -> Result<(), u64> {
+        tx.try_send(v).map_err(|e| match e {
+            std::sync::mpsc::TrySendError::Full(v)
+            | std::sync::mpsc::TrySendError::Disconnected(v) => v,
+        })
+    }
+    #[inline(always)]
+    fn pop(rx: &mut Self::Rx) -> Option<u64> {
+        rx.try_recv().ok()
+    }
+}
+
+#[inline(always)]
+fn push_spin<Q: Queue>(tx: &mut Q::Tx, mut v: u64) {
+    while let Err(back) = Q::push(tx, v) {
+        v = back;
+        spin_loop();
+    }
+}
+
+#[inline(always)]
+fn pop_spin<Q: Queue>(rx: &mut Q::Rx) -> u64 {
+    loop {
+        if let Some(v) = Q::pop(rx) {
+            return v;
+        }
+        spin_loop();
+    }
+}
+
+/// Single-item throughput of `Q`, busy-spinning on full and empty.
+fn tput_single<Q: Queue>(n: u64) -> Duration {
+    let (mut tx, mut rx) = Q::make();
     pinned_pair(
         move || {
             for i in 0..n {
-                let mut v = i;
-                while let Err(e) = tx.try_push(v) {
-                    v = e.into_inner();
-                    spin_loop();
-                }
+                push_spin::<Q>(&mut tx, i);
             }
         },
         move || {
             let mut e = 0;
             while e < n {
-                match rx.try_pop() {
-                    Ok(v) => check(&mut e, v),
-                    Err(_) => spin_loop(),
-                }
+                check(&mut e, pop_spin::<Q>(&mut rx));
             }
         },
     )
@@ -170,28 +281,6 @@ fn tput_ours_batched_in_place(n: u64) -> Duration {
     )
 }
 
-fn tput_rtrb(n: u64) -> Duration {
-    let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(CAP);
-    pinned_pair(
-        move || {
-            for i in 0..n {
-                while tx.push(i).is_err() {
-                    spin_loop();
-                }
-            }
-        },
-        move || {
-            let mut e = 0;
-            while e < n {
-                match rx.pop() {
-                    Ok(v) => check(&mut e, v),
-                    Err(_) => spin_loop(),
-                }
-            }
-        },
-    )
-}
-
 fn tput_rtrb_chunks(n: u64) -> Duration {
     let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(CAP);
     pinned_pair(
@@ -223,73 +312,6 @@ fn tput_rtrb_chunks(n: u64) -> Duration {
                     check(&mut e, v);
                 }
                 chunk.commit_all();
-            }
-        },
-    )
-}
-
-fn tput_array_queue(n: u64) -> Duration {
-    let q = Arc::new(crossbeam_queue::ArrayQueue::<u64>::new(CAP));
-    let q2 = q.clone();
-    pinned_pair(
-        move || {
-            for i in 0..n {
-                while q.push(i).is_err() {
-                    spin_loop();
-                }
-            }
-        },
-        move || {
-            let mut e = 0;
-            while e < n {
-                match q2.pop() {
-                    Some(v) => check(&mut e, v),
-                    None => spin_loop(),
-                }
-            }
-        },
-    )
-}
-
-fn tput_crossbeam_channel(n: u64) -> Duration {
-    let (tx, rx) = crossbeam_channel::bounded::<u64>(CAP);
-    pinned_pair(
-        move || {
-            for i in 0..n {
-                while tx.try_send(i).is_err() {
-                    spin_loop();
-                }
-            }
-        },
-        move || {
-            let mut e = 0;
-            while e < n {
-                match rx.try_recv() {
-                    Ok(v) => check(&mut e, v),
-                    Err(_) => spin_loop(),
-                }
-            }
-        },
-    )
-}
-
-fn tput_std(n: u64) -> Duration {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<u64>(CAP);
-    pinned_pair(
-        move || {
-            for i in 0..n {
-                while tx.try_send(i).is_err() {
-                    spin_loop();
-                }
-            }
-        },
-        move || {
-            let mut e = 0;
-            while e < n {
-                match rx.try_recv() {
-                    Ok(v) => check(&mut e, v),
-                    Err(_) => spin_loop(),
-                }
             }
         },
     )
@@ -420,70 +442,23 @@ where
     summarize(&h)
 }
 
-fn rtt_ours(samples: u64, warmup: u64) -> Lat {
-    let (mut a_tx, mut a_rx) = spsc::channel::<u64>(CAP).expect("capacity");
-    let (mut b_tx, mut b_rx) = spsc::channel::<u64>(CAP).expect("capacity");
+/// Round trip over two queues of kind `Q`: the pinger pushes `i` and waits for it to come back.
+fn rtt<Q: Queue>(samples: u64, warmup: u64) -> Lat {
+    let (mut a_tx, mut a_rx) = Q::make();
+    let (mut b_tx, mut b_rx) = Q::make();
     ping_pong(
         samples,
         warmup,
         move |i| {
-            while a_tx.try_push(i).is_err() {
-                spin_loop();
-            }
-            loop {
-                if let Ok(v) = b_rx.try_pop() {
-                    assert_eq!(v, i);
-                    break;
-                }
-                spin_loop();
-            }
+            push_spin::<Q>(&mut a_tx, i);
+            assert_eq!(pop_spin::<Q>(&mut b_rx), i);
         },
         move || {
             loop {
-                if let Ok(v) = a_rx.try_pop() {
-                    while b_tx.try_push(v).is_err() {
-                        spin_loop();
-                    }
-                    if v == u64::MAX {
-                        return;
-                    }
-                } else {
-                    spin_loop();
-                }
-            }
-        },
-    )
-}
-
-fn rtt_rtrb(samples: u64, warmup: u64) -> Lat {
-    let (mut a_tx, mut a_rx) = rtrb::RingBuffer::<u64>::new(CAP);
-    let (mut b_tx, mut b_rx) = rtrb::RingBuffer::<u64>::new(CAP);
-    ping_pong(
-        samples,
-        warmup,
-        move |i| {
-            while a_tx.push(i).is_err() {
-                spin_loop();
-            }
-            loop {
-                if let Ok(v) = b_rx.pop() {
-                    assert_eq!(v, i);
-                    break;
-                }
-                spin_loop();
-            }
-        },
-        move || {
-            loop {
-                if let Ok(v) = a_rx.pop() {
-                    while b_tx.push(v).is_err() {
-                        spin_loop();
-                    }
-                    if v == u64::MAX {
-                        return;
-                    }
-                } else {
-                    spin_loop();
+                let v = pop_spin::<Q>(&mut a_rx);
+                push_spin::<Q>(&mut b_tx, v);
+                if v == u64::MAX {
+                    return;
                 }
             }
         },
@@ -604,21 +579,25 @@ fn main() -> Result<()> {
     // 1. SPSC throughput.
     type Run = fn(u64) -> Duration;
     let runs: [(&str, Run); 9] = [
-        ("ours_single", tput_ours_single),
+        ("ours_single", tput_single::<Ours>),
         ("ours_batch64", tput_ours_batched),
         ("ours_batch64_in_place", tput_ours_batched_in_place),
-        ("rtrb", tput_rtrb),
+        ("rtrb", tput_single::<Rtrb>),
         ("rtrb_chunk64", tput_rtrb_chunks),
-        ("crossbeam_arrayqueue", tput_array_queue),
-        ("crossbeam_channel", tput_crossbeam_channel),
-        ("std_sync_channel", tput_std),
+        ("crossbeam_arrayqueue", tput_single::<ArrayQueue>),
+        ("crossbeam_channel", tput_single::<CrossbeamChannel>),
+        ("std_sync_channel", tput_single::<StdSync>),
         ("ours_single_notifying", tput_ours_notifying),
     ];
     let mut tput: Vec<Vec<f64>> = vec![Vec::new(); runs.len()];
     for _ in 0..args.reps {
         for (i, (_, f)) in runs.iter().enumerate() {
             // The slow queues get a tenth of the messages in quick mode.
-            let m = if args.quick && (5..8).contains(&i) { n / 5 } else { n };
+            let m = if args.quick && (5..8).contains(&i) {
+                n / 5
+            } else {
+                n
+            };
             tput[i].push(mmsgs(m, f(m)));
         }
     }
@@ -648,8 +627,8 @@ fn main() -> Result<()> {
     let mut lats: [Vec<Lat>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for _ in 0..args.reps {
         lats[0].push(rtt_floor(samples, warmup));
-        lats[1].push(rtt_ours(samples, warmup));
-        lats[2].push(rtt_rtrb(samples, warmup));
+        lats[1].push(rtt::<Ours>(samples, warmup));
+        lats[2].push(rtt::<Rtrb>(samples, warmup));
     }
     println!(
         "\n2. Round-trip latency (ns, per-sample Instant timing, {samples} samples; medians over reps)"
