@@ -442,6 +442,13 @@ impl<M: Monoid> Fiba<M> {
     /// while `t` lies outside the current subtree, then descend.
     fn find_leaf(&self, t: i64) -> u32 {
         let mut n;
+        let rl = self.right_leaf();
+        let rln = self.node(rl);
+        if rln.n > 0 && t >= rln.keys[0] {
+            // NB: in-order and nearly in-order times land in the rightmost leaf: no climb,
+            // no look at the left finger (`windows` W4, d = 0).
+            return rl;
+        }
         let ll = self.left_leaf();
         let lln = self.node(ll);
         let left_max = if lln.n == 0 {
@@ -644,8 +651,11 @@ impl<M: Monoid> Fiba<M> {
         let l = self.left_leaf();
         let n = self.node_mut(l);
         let k = n.n;
-        n.keys[..k].rotate_left(1);
-        n.vals[..k].rotate_left(1);
+        // NB: element-wise shifts of at most 7 entries beat `rotate_left`'s memmove call.
+        for j in 1..k {
+            n.keys[j - 1] = n.keys[j];
+            n.vals.swap(j - 1, j);
+        }
         n.n = k - 1;
         self.len -= 1;
         if l == self.root || k > MIN_KEYS {
