@@ -231,12 +231,14 @@ pub(crate) fn channel_with_notifier<T>(
     Ok((
         Producer {
             view: View::new(&shared),
+            cap: capacity,
             shared: shared.clone(),
             tail: 0,
             cached_head: 0,
         },
         Consumer {
             view: View::new(&shared),
+            cap: capacity,
             shared,
             head: 0,
             cached_tail: 0,
@@ -248,6 +250,8 @@ pub(crate) fn channel_with_notifier<T>(
 pub struct Producer<T> {
     shared: Arc<Shared<T>>,
     view: View<T>,
+    /// Copy of the capacity (read-only), kept next to the indices.
+    cap: usize,
     /// Private copy of `shared.tail` (always equal to it after each operation returns).
     tail: usize,
     /// Last value of `shared.head` seen; `<=` the real head.
@@ -270,9 +274,9 @@ impl<T> Producer<T> {
     }
 
     /// Free slots, refreshing the cached consumer index only if the cache says full.
-    #[inline]
+    #[inline(always)]
     pub fn free_slots(&mut self) -> usize {
-        let cap = self.shared.capacity();
+        let cap = self.cap;
         let mut free = cap - self.tail.wrapping_sub(self.cached_head);
         if free == 0 {
             // Acquire: pairs with the consumer's Release store of `head`: its reads of the
@@ -288,7 +292,7 @@ impl<T> Producer<T> {
     fn refresh_free(&mut self) -> usize {
         // Acquire: as in `free_slots`.
         self.cached_head = self.shared.head.load(Ordering::Acquire);
-        self.shared.capacity() - self.tail.wrapping_sub(self.cached_head)
+        self.cap - self.tail.wrapping_sub(self.cached_head)
     }
 
     /// Whether the consumer was dropped.
@@ -310,14 +314,10 @@ impl<T> Producer<T> {
     /// [`PushError::Full`] when the ring is full, [`PushError::Disconnected`] when it is full
     /// and the consumer is gone (pushes into a ring whose consumer is gone succeed until it is
     /// full; check [`Producer::is_abandoned`] to stop earlier). The value is handed back.
-    #[inline]
+    #[inline(always)]
     pub fn try_push(&mut self, value: T) -> Result<(), PushError<T>> {
         if self.free_slots() == 0 {
-            return Err(if self.is_abandoned() {
-                PushError::Disconnected(value)
-            } else {
-                PushError::Full(value)
-            });
+            return Err(self.full_error(value));
         }
         // SAFETY: the slot at `tail` is free (tail - head < capacity) and only this producer
         // writes free slots.
@@ -325,6 +325,17 @@ impl<T> Producer<T> {
         self.tail = self.tail.wrapping_add(1);
         self.publish();
         Ok(())
+    }
+
+    /// The error for a full ring (kept out of line: the hot loop stays small).
+    #[cold]
+    #[inline(never)]
+    fn full_error(&self, value: T) -> PushError<T> {
+        if self.is_abandoned() {
+            PushError::Disconnected(value)
+        } else {
+            PushError::Full(value)
+        }
     }
 
     /// Pushes as many values of `items` as fit, publishing once; returns how many.
@@ -341,8 +352,8 @@ impl<T> Producer<T> {
         if n == 0 {
             return 0;
         }
-        let start = self.tail & self.shared.mask;
-        let first = n.min(self.shared.capacity() - start);
+        let start = self.tail & (self.cap - 1);
+        let first = n.min(self.cap - start);
         self.write_run(start, &items[..first]);
         self.write_run(0, &items[first..n]);
         self.tail = self.tail.wrapping_add(n);
@@ -446,6 +457,8 @@ impl<T> Drop for Producer<T> {
 pub struct Consumer<T> {
     shared: Arc<Shared<T>>,
     view: View<T>,
+    /// Copy of the capacity (read-only), kept next to the indices.
+    cap: usize,
     /// Private copy of `shared.head`.
     head: usize,
     /// Last value of `shared.tail` seen; `<=` the real tail.
@@ -468,7 +481,7 @@ impl<T> Consumer<T> {
     }
 
     /// Items ready to read, refreshing the cached producer index only if the cache says empty.
-    #[inline]
+    #[inline(always)]
     pub fn available(&mut self) -> usize {
         let mut n = self.cached_tail.wrapping_sub(self.head);
         if n == 0 {
@@ -497,6 +510,7 @@ impl<T> Consumer<T> {
     /// The error for an empty ring: `Disconnected` only if the producer is gone *and* a fresh
     /// read of `tail` (after seeing it gone) still shows nothing, so no item is lost.
     #[cold]
+    #[inline(never)]
     fn empty_error(&mut self) -> PopError {
         if self.is_abandoned() && self.refresh_available() == 0 {
             PopError::Disconnected
@@ -516,7 +530,7 @@ impl<T> Consumer<T> {
     ///
     /// # Errors
     /// [`PopError::Empty`], or [`PopError::Disconnected`] when empty and the producer is gone.
-    #[inline]
+    #[inline(always)]
     pub fn try_pop(&mut self) -> Result<T, PopError> {
         if self.available() == 0 {
             return Err(self.empty_error());
@@ -558,8 +572,8 @@ impl<T> Consumer<T> {
         if n == 0 {
             return 0;
         }
-        let start = self.head & self.shared.mask;
-        let first = n.min(self.shared.capacity() - start);
+        let start = self.head & (self.cap - 1);
+        let first = n.min(self.cap - start);
         let (a, rest) = out.split_at_mut(first);
         self.read_run(start, a);
         self.read_run(0, &mut rest[..n - first]);

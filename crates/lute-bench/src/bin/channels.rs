@@ -591,7 +591,14 @@ fn main() -> Result<()> {
     ];
     let mut tput: Vec<Vec<f64>> = vec![Vec::new(); runs.len()];
     for _ in 0..args.reps {
-        for (i, (_, f)) in runs.iter().enumerate() {
+        for (i, (name, f)) in runs.iter().enumerate() {
+            // `--only NAME`: run just that throughput row (for profiling one queue).
+            if args.rest.first().is_some_and(|a| a == "--only")
+                && args.rest.get(1).is_some_and(|o| o != name)
+            {
+                tput[i].push(f64::NAN);
+                continue;
+            }
             // The slow queues get a tenth of the messages in quick mode.
             let m = if args.quick && (5..8).contains(&i) {
                 n / 5
@@ -612,9 +619,12 @@ fn main() -> Result<()> {
             v.iter().copied().fold(0.0, f64::max),
         );
         let m = median(&mut v);
+        med.push(m);
+        if m.is_nan() {
+            continue; // not run (`--only`)
+        }
         println!("  {name:<22} {m:>8.1}  [{lo:.1}-{hi:.1}]");
         report.add(format!("{name}_mmsgs"), m);
-        med.push(m);
     }
     let best_batch = med[1].max(med[2]);
     report.add("spsc_vs_rtrb_throughput", med[0] / med[3]);
@@ -622,6 +632,11 @@ fn main() -> Result<()> {
     report.add("spsc_batch_vs_rtrb_chunk", best_batch / med[4]);
     report.add("spsc_vs_arrayqueue", med[0] / med[5]);
     report.add("spsc_notifying_vs_try", med[8] / med[0]);
+
+    if args.rest.first().is_some_and(|a| a == "--only") {
+        report.finish();
+        return Ok(());
+    }
 
     // 2. Round trip.
     let mut lats: [Vec<Lat>; 3] = [Vec::new(), Vec::new(), Vec::new()];
