@@ -74,6 +74,10 @@ pub(crate) const PUBLISH: Ordering = Ordering::Relaxed;
 /// weakened to `AcqRel` under `--cfg lute_weaken` so loom must find the lost wake-up.
 #[inline]
 pub(crate) fn dekker_fence() {
+    // SeqCst, not AcqRel: the handshake is a store followed by a load of another location on
+    // each side (store-buffer pattern); only the total order of SeqCst fences forbids both
+    // sides reading the other's old value (see `crate::wait`). loom proves AcqRel loses
+    // wake-ups (tests/loom_wait.rs under --cfg lute_weaken).
     #[cfg(not(lute_weaken))]
     fence(Ordering::SeqCst);
     #[cfg(lute_weaken)]
