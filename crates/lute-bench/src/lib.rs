@@ -80,13 +80,7 @@ pub fn load_average() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// The cores of the process's affinity mask, read once. `core_affinity::get_core_ids` reads the
-/// *calling thread's* mask, and threads inherit their parent's pinning, so reading it after
-/// the first pin would shrink the set (and silently put two pinned threads on one core).
-pub fn cores() -> &'static [core_affinity::CoreId] {
-    static CORES: std::sync::OnceLock<Vec<core_affinity::CoreId>> = std::sync::OnceLock::new();
-    CORES.get_or_init(|| core_affinity::get_core_ids().unwrap_or_default())
-}
+pub use lute_runtime::cores;
 
 /// Pins the calling thread to the `index`-th core of the process's affinity mask as read at
 /// start-up (modulo the number of cores). Returns the core id pinned to, or `None` if pinning

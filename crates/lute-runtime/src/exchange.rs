@@ -181,7 +181,10 @@ impl<T, KF> ExchangeSender<T, KF> {
     }
 
     /// Broadcasts a marker after flushing every open batch (markers stay ordered with data).
-    pub(crate) fn broadcast(&mut self, marker: fn() -> Message<T>) -> Result<(), OperatorError> {
+    pub(crate) fn broadcast(
+        &mut self,
+        marker: impl Fn() -> Message<T>,
+    ) -> Result<(), OperatorError> {
         for d in 0..self.rings.len() {
             self.flush_open(d)?;
             self.enqueue(d, marker())?;
@@ -191,11 +194,7 @@ impl<T, KF> ExchangeSender<T, KF> {
 
     /// Broadcasts a watermark.
     pub(crate) fn watermark(&mut self, w: EventTime) -> Result<(), OperatorError> {
-        for d in 0..self.rings.len() {
-            self.flush_open(d)?;
-            self.enqueue(d, Message::Watermark(w))?;
-        }
-        Ok(())
+        self.broadcast(|| Message::Watermark(w))
     }
 }
 

@@ -66,3 +66,4 @@ pub use config::{Config, Idle, Pinning};
 pub use error::{BuildError, JobError, OperatorError};
 pub use operator::{Context, Emit, EventTime, Operator};
 pub use source::{FileSource, GenSource, Source, SourceStatus, VecSource, WatermarkStrategy};
+pub use worker::cores;

@@ -19,9 +19,11 @@ use lute_sync::{PopError, WaitStrategy, mpsc, spsc};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-/// The cores of the process's affinity mask, read once before anything is pinned (threads
-/// inherit their creator's pinning).
-pub(crate) fn cores() -> &'static [core_affinity::CoreId] {
+/// The cores of the process's affinity mask, read once. `core_affinity::get_core_ids` reads
+/// the *calling thread's* mask and threads inherit their creator's pinning, so reading it after
+/// the first pin would shrink the set (and silently put two pinned threads on one core). Call
+/// it before pinning anything.
+pub fn cores() -> &'static [core_affinity::CoreId] {
     static CORES: OnceLock<Vec<core_affinity::CoreId>> = OnceLock::new();
     CORES.get_or_init(|| core_affinity::get_core_ids().unwrap_or_default())
 }
@@ -169,7 +171,7 @@ fn control(
         let spawned = std::thread::Builder::new()
             .name(format!("lute-worker-{index}"))
             .spawn(move || {
-                if config_pins(&worker.config)
+                if worker.config.pinning == Pinning::Cores
                     && let Some(core) = cores().get(index)
                 {
                     core_affinity::set_for_current(*core);
@@ -237,8 +239,4 @@ fn control(
         let _ = t.join();
     }
     first_error.map_or(Ok(()), Err)
-}
-
-fn config_pins(c: &Config) -> bool {
-    c.pinning == Pinning::Cores
 }

@@ -78,16 +78,12 @@ struct Cold {
 }
 
 impl<T> Shared<T> {
-    /// # Safety
-    /// Callers access the returned slot only under the ownership rules of the module docs.
+    /// The cell of slot `index & mask`; its contents may be touched only under the ownership
+    /// rules of the module docs.
     #[inline(always)]
     fn slot(&self, index: usize) -> &UnsafeCell<MaybeUninit<T>> {
         // SAFETY: `index & mask < capacity == slots.len()`.
         unsafe { self.slots.get_unchecked(index & self.mask) }
-    }
-
-    fn capacity(&self) -> usize {
-        self.mask + 1
     }
 
     /// Raw pointer to slot `start` (not masked: `start < capacity`), derived from the whole
@@ -96,7 +92,7 @@ impl<T> Shared<T> {
     #[cfg(not(loom))]
     #[inline(always)]
     fn run_ptr(&self, start: usize) -> *mut T {
-        debug_assert!(start < self.capacity());
+        debug_assert!(start <= self.mask);
         // SAFETY: `start < capacity`, in bounds of the allocation. All bytes of the slice are
         // inside `UnsafeCell`s (repr(transparent)) and `MaybeUninit<T>` has `T`'s layout, so
         // the pointer may be used to write or read `T`s under the protocol's ownership rules.
@@ -270,7 +266,7 @@ impl<T> std::fmt::Debug for Producer<T> {
 impl<T> Producer<T> {
     /// Number of slots in the ring.
     pub fn capacity(&self) -> usize {
-        self.shared.capacity()
+        self.cap
     }
 
     /// Free slots, refreshing the cached consumer index only if the cache says full.
@@ -477,7 +473,7 @@ impl<T> std::fmt::Debug for Consumer<T> {
 impl<T> Consumer<T> {
     /// Number of slots in the ring.
     pub fn capacity(&self) -> usize {
-        self.shared.capacity()
+        self.cap
     }
 
     /// Items ready to read, refreshing the cached producer index only if the cache says empty.

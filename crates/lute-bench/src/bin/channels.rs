@@ -398,6 +398,29 @@ fn summarize(h: &Histogram<u64>) -> Lat {
     }
 }
 
+fn print_lat_header() {
+    println!(
+        "  {:<22} {:>8} {:>8} {:>8} {:>10}",
+        "", "p50", "p99", "p99.9", "max"
+    );
+}
+
+/// Prints the per-percentile medians over repetitions and returns them.
+fn print_lat_row(name: &str, reps: &[Lat]) -> Lat {
+    let f = |g: fn(&Lat) -> f64| median(&mut reps.iter().map(g).collect::<Vec<_>>());
+    let l = Lat {
+        p50: f(|l| l.p50),
+        p99: f(|l| l.p99),
+        p999: f(|l| l.p999),
+        max: f(|l| l.max),
+    };
+    println!(
+        "  {name:<22} {:>8.0} {:>8.0} {:>8.0} {:>10.0}",
+        l.p50, l.p99, l.p999, l.max
+    );
+    l
+}
+
 fn new_hist() -> Histogram<u64> {
     Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("histogram bounds")
 }
@@ -648,23 +671,10 @@ fn main() -> Result<()> {
     println!(
         "\n2. Round-trip latency (ns, per-sample Instant timing, {samples} samples; medians over reps)"
     );
-    println!(
-        "  {:<22} {:>8} {:>8} {:>8} {:>10}",
-        "", "p50", "p99", "p99.9", "max"
-    );
+    print_lat_header();
     let mut p50 = [0.0; 3];
     for (i, name) in ["atomic_floor", "ours", "rtrb"].iter().enumerate() {
-        let f = |g: fn(&Lat) -> f64| median(&mut lats[i].iter().map(g).collect::<Vec<_>>());
-        let l = Lat {
-            p50: f(|l| l.p50),
-            p99: f(|l| l.p99),
-            p999: f(|l| l.p999),
-            max: f(|l| l.max),
-        };
-        println!(
-            "  {name:<22} {:>8.0} {:>8.0} {:>8.0} {:>10.0}",
-            l.p50, l.p99, l.p999, l.max
-        );
+        let l = print_lat_row(name, &lats[i]);
         report.add(format!("rtt_{name}_p50_ns"), l.p50);
         report.add(format!("rtt_{name}_p99_ns"), l.p99);
         p50[i] = l.p50;
@@ -684,22 +694,9 @@ fn main() -> Result<()> {
     println!(
         "\n3. Per-event latency at 4 M events/s offered, batch {CHUNK}, flush deadline 5 us (ns from intended send time)"
     );
-    println!(
-        "  {:<22} {:>8} {:>8} {:>8} {:>10}",
-        "", "p50", "p99", "p99.9", "max"
-    );
+    print_lat_header();
     for (i, name) in ["single_push", "batched_push"].iter().enumerate() {
-        let f = |g: fn(&Lat) -> f64| median(&mut fr[i].iter().map(g).collect::<Vec<_>>());
-        let l = Lat {
-            p50: f(|l| l.p50),
-            p99: f(|l| l.p99),
-            p999: f(|l| l.p999),
-            max: f(|l| l.max),
-        };
-        println!(
-            "  {name:<22} {:>8.0} {:>8.0} {:>8.0} {:>10.0}",
-            l.p50, l.p99, l.p999, l.max
-        );
+        let l = print_lat_row(name, &fr[i]);
         report.add(format!("rate_{name}_p50_ns"), l.p50);
         report.add(format!("rate_{name}_p999_ns"), l.p999);
     }
