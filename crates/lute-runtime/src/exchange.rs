@@ -99,6 +99,43 @@ pub fn route<K: Hash + ?Sized>(key: &K, n: usize) -> usize {
     ((u128::from(h.finish()) * n as u128) >> 64) as usize
 }
 
+/// How an exchange routes records: to the worker that owns their key ([`ByKey`]), or to the
+/// sending worker itself ([`Forward`], used by `union`: no repartitioning).
+pub trait Partition<T>: Clone + Send + 'static {
+    /// Rings per sending worker when the job has `workers` workers.
+    fn fan_out(&self, workers: usize) -> usize;
+    /// The ring (of `fan_out`) that `x` goes to.
+    fn route(&mut self, x: &T, fan_out: usize) -> usize;
+}
+
+/// Hash partitioning by a key function (see [`route`]).
+#[derive(Debug, Clone)]
+pub struct ByKey<KF>(pub KF);
+
+impl<T, K: Hash, KF: FnMut(&T) -> K + Clone + Send + 'static> Partition<T> for ByKey<KF> {
+    fn fan_out(&self, workers: usize) -> usize {
+        workers
+    }
+    #[inline(always)]
+    fn route(&mut self, x: &T, fan_out: usize) -> usize {
+        route(&(self.0)(x), fan_out)
+    }
+}
+
+/// Forward partitioning: every record stays on its worker.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Forward;
+
+impl<T> Partition<T> for Forward {
+    fn fan_out(&self, _workers: usize) -> usize {
+        1
+    }
+    #[inline(always)]
+    fn route(&mut self, _x: &T, _fan_out: usize) -> usize {
+        0
+    }
+}
+
 /// The sending side of an exchange on one worker.
 pub(crate) struct ExchangeSender<T, KF> {
     key: KF,
@@ -202,10 +239,10 @@ fn peer_lost(d: usize) -> OperatorError {
     OperatorError::new(format!("exchange: worker {d} stopped receiving"))
 }
 
-impl<T, K: Hash, KF: FnMut(&T) -> K> Emit<T> for ExchangeSender<T, KF> {
+impl<T, P: Partition<T>> Emit<T> for ExchangeSender<T, P> {
     #[inline]
     fn emit(&mut self, ts: EventTime, x: T) -> Result<(), OperatorError> {
-        let d = route(&(self.key)(&x), self.rings.len());
+        let d = self.key.route(&x, self.rings.len());
         let b = match &mut self.open[d] {
             Some(b) => b,
             slot => {
@@ -305,6 +342,8 @@ pub(crate) enum Merged<T> {
     End,
     /// Nothing can be merged until some input has a head.
     Wait,
+    /// Every live input is idle (reported once per idle period).
+    Idle,
     /// Progress without output (a marker consumed that changed nothing).
     Nothing,
 }
@@ -314,6 +353,8 @@ pub(crate) struct ExchangeReceiver<T> {
     inputs: Vec<Input<T>>,
     watermark: EventTime,
     ended: bool,
+    /// `Merged::Idle` was returned and no item since.
+    idle_out: bool,
     /// A run in progress: records of input `.0` are taken without rescanning the other inputs
     /// while their merge key stays below `.1`, the smallest key among the other inputs' heads
     /// (heads that cannot change while this input is read). NB: this makes the merge cost per
@@ -337,6 +378,7 @@ impl<T> ExchangeReceiver<T> {
                 .collect(),
             watermark: EventTime::MIN,
             ended: false,
+            idle_out: false,
             run: None,
         }
     }
@@ -388,10 +430,15 @@ impl<T> ExchangeReceiver<T> {
             return Ok(if live == 0 {
                 self.ended = true;
                 Merged::End
+            } else if !self.idle_out {
+                // Every live input is idle: say so downstream, once.
+                self.idle_out = true;
+                Merged::Idle
             } else {
-                Merged::Wait // every live input is idle
+                Merged::Wait
             });
         };
+        self.idle_out = false;
         let input = &mut self.inputs[i];
         match head {
             Head::Record(_) => {
@@ -482,7 +529,7 @@ mod tests {
                     Merged::Record(t, x) => out.push(format!("{t}:{x}")),
                     Merged::Watermark(w) => out.push(format!("wm{w}")),
                     Merged::End => break,
-                    Merged::Nothing => {}
+                    Merged::Nothing | Merged::Idle => {}
                     Merged::Wait => panic!("all input is already there"),
                 }
             }

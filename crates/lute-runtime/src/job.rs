@@ -1,44 +1,406 @@
 //! The typed job builder.
 //!
-//! A job is a source, a chain of operators, optionally a key exchange followed by a second
-//! chain, and a sink:
+//! A job is a tree of pipelines ending in a sink. A [`Stream`] is a source and a fused chain of
+//! operators; an exchange ([`Stream::key_by`], [`Stream::union`], [`Stream::window_join`], and
+//! the same on [`Keyed`]) starts a [`Keyed`] stream: a merge of its inputs followed by another
+//! fused chain, which can itself feed a further exchange:
 //!
 //! ```text
-//! source ─ map/filter/flat_map/... ─┬─────────────────────────────────────── sink
-//!                                   └─ key_by ═(exchange)═ window/map/... ── sink
+//! source ─ map/filter/... ─┬──────────────────────────────────────────── sink
+//!                          └─ key_by ═(exchange)═ window/map/... ─┬───── sink
+//! source ─ map/... ─ union/join ═(exchange)═╝                     └─ key_by ═ ... ─ sink
 //! ```
 //!
-//! Every worker runs every stage on its share of the data (its source partition; after the
-//! exchange, the keys that hash to it). Types are checked by the compiler: an operator whose
-//! input type does not match its upstream's output, or a cycle, cannot be expressed.
+//! Every worker runs every stage on its share of the data (its source partitions; after a
+//! hash exchange, the keys that hash to it; after a `union`, what its own upstream stages
+//! produced). Types are checked by the compiler: an operator whose input type does not match
+//! its upstream's output, or a cycle, cannot be expressed.
+//!
+//! # Tiers
+//!
+//! Within a chain, operators are fused into one monomorphized function (tier L4). Each stage
+//! (a source with its chain, or a merge with its chain) is type-erased behind a `Box<dyn
+//! Stage>` (tier L3: one dynamic call per step of up to `step_budget` records). With one
+//! worker, a pipeline whose exchanges have a single input is fused into a single stage (every
+//! key is local, so the exchange is the identity).
 
 use crate::config::Config;
 use crate::error::{BuildError, JobError, OperatorError};
-use crate::exchange::{ExchangeReceiver, ExchangeSender};
-use crate::operator::{EventTime, Filter, FlatMap, Identity, Map, Named, Operator, Then, TryMap};
-use crate::sink::{CallbackSink, CollectSink, Slots, Terminal};
+use crate::exchange::{ByKey, ExchangeReceiver, ExchangeSender, Forward, Message, Partition};
+use crate::join::{Side, WindowJoin};
+use crate::operator::{
+    EventTime, Filter, FlatMap, Identity, Map, Metrics, Named, Operator, Then, TryMap,
+};
+use crate::sink::{CallbackSink, CollectSink, FileSink, Slots, Terminal};
 use crate::source::{Source, WatermarkStrategy};
-use crate::stage::{ExchangeStage, SourceStage, Stage};
-use crate::window_op::{LatePolicy, Sessions, WindowOp};
+use crate::stage::{Downstream, ExchangeStage, SourceStage, Stage};
+use crate::window_op::{DropLate, EmitLate, Sessions, WindowOp};
+use lute_sync::spsc;
 use lute_window::window::{SessionWindows, SlidingSpec, SlidingWindows};
 use lute_window::{Lift, Monoid};
+use std::fmt::Write as _;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Names of a job's operators, indexed by operator id.
+/// Operator ids are unique in the process, so pipelines built separately can be combined
+/// (union, join) without renumbering the ids baked into their operators.
+static NEXT_OP: AtomicU32 = AtomicU32::new(0);
+
+/// `(id, name)` of every operator of a pipeline.
 #[derive(Debug, Clone, Default)]
-struct Names(Vec<Arc<str>>);
+#[doc(hidden)]
+pub struct Names(Vec<(u32, Arc<str>)>);
 
 impl Names {
-    fn add(&mut self, name: &str) -> (u32, Arc<str>) {
-        let n: Arc<str> = Arc::from(name);
-        self.0.push(n.clone());
-        ((self.0.len() - 1) as u32, n)
+    fn named<O>(&mut self, name: &str, op: O) -> Named<O> {
+        // Relaxed: the counter only has to hand out distinct values; nothing is published
+        // through it.
+        let id = NEXT_OP.fetch_add(1, Ordering::Relaxed);
+        let name: Arc<str> = Arc::from(name);
+        self.0.push((id, name.clone()));
+        Named { id, name, op }
     }
 
-    fn named<O>(&mut self, name: &str, op: O) -> Named<O> {
-        let (id, name) = self.add(name);
-        Named { id, name, op }
+    fn join(mut self, other: &Names) -> Self {
+        self.0.extend(other.0.iter().cloned());
+        self
+    }
+}
+
+/// Per worker: its stages.
+type Stages = Vec<Vec<Box<dyn Stage>>>;
+/// Per worker: the rings its receiver merges, in input order.
+#[doc(hidden)]
+pub struct Inboxes<T>(Vec<Vec<spsc::Consumer<Message<T>>>>);
+
+fn chain_line(s: &mut String, indent: &str, names: &[Arc<str>]) {
+    if names.is_empty() {
+        return;
+    }
+    let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    let _ = writeln!(
+        s,
+        "{indent}  {}  [L4: fused, one monomorphized function, no virtual call per record]",
+        list.join(" -> ")
+    );
+}
+
+mod seal {
+    use super::*;
+
+    /// A pipeline that produces records of `Out` on every worker (a [`Stream`] or a
+    /// [`Keyed`] stream). Sealed: implemented by this crate's builders only.
+    pub trait Produce: Send + 'static {
+        /// Record type.
+        type Out: Send + 'static;
+        /// Every operator of the pipeline.
+        fn names(&self) -> &Names;
+        /// Appends the pipeline's plan to `s`.
+        fn describe(&self, config: &Config, s: &mut String, indent: &str);
+        /// Whether, with one worker, the whole pipeline runs as one stage.
+        fn fusable(&self) -> bool;
+        /// Builds every worker's stages; worker `w`'s output goes to `down(w)`.
+        fn attach<D: Downstream<Self::Out> + 'static>(
+            &self,
+            config: &Config,
+            stages: &mut Stages,
+            down: &mut dyn FnMut(usize) -> Result<D, BuildError>,
+        ) -> Result<(), BuildError>;
+    }
+
+    /// The inputs of an exchange: one or two tagged pipelines.
+    pub trait Inputs<T>: Send + 'static {
+        fn names(&self) -> Names;
+        fn describe(&self, config: &Config, s: &mut String, indent: &str);
+        /// Number of pipelines.
+        fn count(&self) -> usize;
+        fn fusable(&self) -> bool;
+        /// Builds the upstream stages and the rings into every worker's inbox.
+        fn build(
+            &self,
+            config: &Config,
+            stages: &mut Stages,
+            inboxes: &mut Inboxes<T>,
+        ) -> Result<(), BuildError>;
+        /// With one worker and [`Inputs::fusable`]: the upstream stages with the exchange
+        /// fused away, into `down`.
+        fn fuse<X: Downstream<T> + 'static>(
+            &self,
+            config: &Config,
+            stages: &mut Stages,
+            down: X,
+        ) -> Result<(), BuildError>;
+    }
+
+    /// Converts the records of an input before they enter an exchange.
+    pub trait Tagger<A>: Clone + Send + 'static {
+        type Out: Send + 'static;
+        fn tag(&mut self, a: A) -> Self::Out;
+    }
+}
+use seal::{Inputs, Produce, Tagger};
+
+/// A pipeline: a [`Stream`] or a [`Keyed`] stream (the argument type of `union` and
+/// `window_join`).
+pub trait Pipeline: Produce {}
+impl<P: Produce> Pipeline for P {}
+
+/// Leaves records as they are.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Same;
+impl<A: Send + 'static> Tagger<A> for Same {
+    type Out = A;
+    #[inline(always)]
+    fn tag(&mut self, a: A) -> A {
+        a
+    }
+}
+
+/// Tags records as the left side of a join.
+#[derive(Debug)]
+pub struct ToLeft<B>(std::marker::PhantomData<fn() -> B>);
+impl<B> Clone for ToLeft<B> {
+    fn clone(&self) -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+impl<A: Send + 'static, B: Send + 'static> Tagger<A> for ToLeft<B> {
+    type Out = Side<A, B>;
+    #[inline(always)]
+    fn tag(&mut self, a: A) -> Side<A, B> {
+        Side::Left(a)
+    }
+}
+
+/// Tags records as the right side of a join.
+#[derive(Debug)]
+pub struct ToRight<A>(std::marker::PhantomData<fn() -> A>);
+impl<A> Clone for ToRight<A> {
+    fn clone(&self) -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+impl<A: Send + 'static, B: Send + 'static> Tagger<B> for ToRight<A> {
+    type Out = Side<A, B>;
+    #[inline(always)]
+    fn tag(&mut self, b: B) -> Side<A, B> {
+        Side::Right(b)
+    }
+}
+
+/// Applies a [`Tagger`] as an operator (used when an exchange is fused away).
+#[derive(Debug, Clone)]
+pub struct TagOp<G>(G);
+impl<A, G: Tagger<A>> Operator<A> for TagOp<G> {
+    type Out = G::Out;
+    #[inline(always)]
+    fn process<E: crate::Emit<G::Out>>(
+        &mut self,
+        ts: EventTime,
+        x: A,
+        out: &mut E,
+    ) -> Result<(), OperatorError> {
+        out.emit(ts, self.0.tag(x))
+    }
+}
+
+/// A downstream behind a [`Tagger`].
+pub struct TagDown<D, G> {
+    down: D,
+    tag: G,
+}
+
+impl<A, G: Tagger<A>, D: Downstream<G::Out>> crate::Emit<A> for TagDown<D, G> {
+    #[inline(always)]
+    fn emit(&mut self, ts: EventTime, x: A) -> Result<(), OperatorError> {
+        self.down.emit(ts, self.tag.tag(x))
+    }
+}
+
+impl<A, G: Tagger<A>, D: Downstream<G::Out>> Downstream<A> for TagDown<D, G> {
+    fn ready(&self) -> bool {
+        self.down.ready()
+    }
+    fn maintain(&mut self, now: std::time::Instant) -> Result<bool, OperatorError> {
+        self.down.maintain(now)
+    }
+    fn watermark(&mut self, w: EventTime) -> Result<(), OperatorError> {
+        self.down.watermark(w)
+    }
+    fn idle(&mut self) -> Result<(), OperatorError> {
+        self.down.idle()
+    }
+    fn end(&mut self) -> Result<(), OperatorError> {
+        self.down.end()
+    }
+}
+
+/// A chain and its downstream, as one downstream: how a chain after an exchange runs in the
+/// upstream's stage when the exchange is fused away (the same calls in the same order as
+/// [`Then`]: records, watermarks, then `close` at the end).
+pub struct Fused<C, D> {
+    chain: C,
+    down: D,
+}
+
+impl<T, C: Operator<T>, D: Downstream<C::Out>> crate::Emit<T> for Fused<C, D> {
+    #[inline(always)]
+    fn emit(&mut self, ts: EventTime, x: T) -> Result<(), OperatorError> {
+        self.chain.process(ts, x, &mut self.down)
+    }
+}
+
+impl<T, C: Operator<T>, D: Downstream<C::Out>> Downstream<T> for Fused<C, D> {
+    fn ready(&self) -> bool {
+        self.down.ready()
+    }
+    fn maintain(&mut self, now: std::time::Instant) -> Result<bool, OperatorError> {
+        self.down.maintain(now)
+    }
+    fn watermark(&mut self, w: EventTime) -> Result<(), OperatorError> {
+        if let Some(w) = self.chain.on_watermark(w, &mut self.down)? {
+            self.down.watermark(w)?;
+        }
+        Ok(())
+    }
+    fn idle(&mut self) -> Result<(), OperatorError> {
+        self.down.idle()
+    }
+    fn end(&mut self) -> Result<(), OperatorError> {
+        self.chain.close(&mut self.down)?;
+        self.down.end()
+    }
+}
+
+/// One input of an exchange: a pipeline, how its records are routed, and their tag.
+pub struct Edge<P, R, G> {
+    up: P,
+    part: R,
+    tag: G,
+    what: String,
+}
+
+impl<P, R, G> Inputs<G::Out> for Edge<P, R, G>
+where
+    P: Produce,
+    R: Partition<G::Out>,
+    G: Tagger<P::Out>,
+{
+    fn names(&self) -> Names {
+        self.up.names().clone()
+    }
+
+    fn describe(&self, config: &Config, s: &mut String, indent: &str) {
+        self.up.describe(config, s, indent);
+        let n = config.workers;
+        let fan = self.part.fan_out(n);
+        let _ = writeln!(
+            s,
+            "{indent}  => {}: {} SPSC ring(s) per worker of pooled batches ({} batches per \
+             worker), flushed when full, on a watermark or at the deadline",
+            self.what,
+            fan,
+            fan * (config.channel_capacity + 4)
+        );
+    }
+
+    fn count(&self) -> usize {
+        1
+    }
+
+    fn fusable(&self) -> bool {
+        self.up.fusable()
+    }
+
+    fn build(
+        &self,
+        config: &Config,
+        stages: &mut Stages,
+        inboxes: &mut Inboxes<G::Out>,
+    ) -> Result<(), BuildError> {
+        let n = config.workers;
+        let fan = self.part.fan_out(n);
+        let mut senders = Vec::with_capacity(n);
+        for w in 0..n {
+            let mut rings = Vec::with_capacity(fan);
+            for j in 0..fan {
+                let dest = if fan == n { j } else { w };
+                let (tx, rx) = spsc::channel(config.channel_capacity)?;
+                rings.push(tx);
+                inboxes.0[dest].push(rx);
+            }
+            senders.push(Some(ExchangeSender::new(
+                self.part.clone(),
+                rings,
+                config.batch_size,
+                config.channel_capacity,
+                config.flush_deadline,
+            )?));
+        }
+        let tag = self.tag.clone();
+        self.up.attach(config, stages, &mut |w| {
+            let down = senders[w].take().expect("one sender per worker");
+            Ok(TagDown {
+                down,
+                tag: tag.clone(),
+            })
+        })
+    }
+
+    fn fuse<X: Downstream<G::Out> + 'static>(
+        &self,
+        config: &Config,
+        stages: &mut Stages,
+        down: X,
+    ) -> Result<(), BuildError> {
+        let mut down = Some(TagDown {
+            down,
+            tag: self.tag.clone(),
+        });
+        self.up.attach(config, stages, &mut |_| {
+            down.take().ok_or(BuildError::Zero {
+                what: "fused stage",
+            })
+        })
+    }
+}
+
+impl<T, E1: Inputs<T>, E2: Inputs<T>> Inputs<T> for (E1, E2) {
+    fn names(&self) -> Names {
+        self.0.names().join(&self.1.names())
+    }
+
+    fn describe(&self, config: &Config, s: &mut String, indent: &str) {
+        self.0.describe(config, s, indent);
+        self.1.describe(config, s, indent);
+    }
+
+    fn count(&self) -> usize {
+        self.0.count() + self.1.count()
+    }
+
+    fn fusable(&self) -> bool {
+        false
+    }
+
+    fn build(
+        &self,
+        config: &Config,
+        stages: &mut Stages,
+        inboxes: &mut Inboxes<T>,
+    ) -> Result<(), BuildError> {
+        self.0.build(config, stages, inboxes)?;
+        self.1.build(config, stages, inboxes)
+    }
+
+    fn fuse<X: Downstream<T> + 'static>(
+        &self,
+        _: &Config,
+        _: &mut Stages,
+        _: X,
+    ) -> Result<(), BuildError> {
+        unreachable!("two inputs never fuse into one stage (not `fusable`)")
     }
 }
 
@@ -66,6 +428,8 @@ pub fn source<S: Source>(
     let chain = names.named(name, Identity);
     Stream {
         names,
+        source_name: Arc::from(name),
+        chain_names: Vec::new(),
         source,
         watermarks,
         chain,
@@ -75,17 +439,319 @@ pub fn source<S: Source>(
 /// A stream on the source side of a job: a source and a fused operator chain.
 pub struct Stream<S, C> {
     names: Names,
+    source_name: Arc<str>,
+    chain_names: Vec<Arc<str>>,
     source: S,
     watermarks: WatermarkStrategy,
     chain: C,
 }
 
-impl<S: Source, C: Operator<S::Item>> Stream<S, C> {
+/// A stream after an exchange (`key_by`, `union`, `window_join`): a data-defined merge of the
+/// exchange's inputs, then a fused operator chain.
+pub struct Keyed<T, C, I> {
+    names: Names,
+    /// The exchange, for `explain`.
+    label: String,
+    chain_names: Vec<Arc<str>>,
+    inputs: I,
+    chain: C,
+    _t: std::marker::PhantomData<fn() -> T>,
+}
+
+fn keyed<T, I: Inputs<T>>(name: &str, label: String, inputs: I) -> Keyed<T, Named<Identity>, I> {
+    let mut names = inputs.names();
+    let chain = names.named(name, Identity);
+    Keyed {
+        names,
+        label,
+        chain_names: Vec::new(),
+        inputs,
+        chain,
+        _t: std::marker::PhantomData,
+    }
+}
+
+impl<S: Source, C: Operator<S::Item>> Produce for Stream<S, C>
+where
+    C::Out: Send + 'static,
+{
+    type Out = C::Out;
+
+    fn names(&self) -> &Names {
+        &self.names
+    }
+
+    fn describe(&self, config: &Config, s: &mut String, indent: &str) {
+        let _ = writeln!(
+            s,
+            "{indent}source `{}` on every worker (partition w of {}); watermark = max event \
+             time - {} every {} records  [stage: L3, one dynamic call per step of up to {} \
+             records]",
+            self.source_name,
+            config.workers,
+            self.watermarks.delay,
+            self.watermarks.every,
+            config.step_budget
+        );
+        chain_line(s, indent, &self.chain_names);
+    }
+
+    fn fusable(&self) -> bool {
+        true
+    }
+
+    fn attach<D: Downstream<C::Out> + 'static>(
+        &self,
+        config: &Config,
+        stages: &mut Stages,
+        down: &mut dyn FnMut(usize) -> Result<D, BuildError>,
+    ) -> Result<(), BuildError> {
+        for (w, st) in stages.iter_mut().enumerate().take(config.workers) {
+            st.push(Box::new(SourceStage::new(
+                self.source_name.clone(),
+                self.source.clone(),
+                self.chain.clone(),
+                down(w)?,
+                self.watermarks,
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl<T: Send + 'static, C: Operator<T>, I: Inputs<T>> Produce for Keyed<T, C, I>
+where
+    C::Out: Send + 'static,
+{
+    type Out = C::Out;
+
+    fn names(&self) -> &Names {
+        &self.names
+    }
+
+    fn describe(&self, config: &Config, s: &mut String, indent: &str) {
+        let inner = format!("{indent}    ");
+        self.inputs.describe(config, s, &inner);
+        if config.workers == 1 && self.inputs.fusable() {
+            let _ = writeln!(
+                s,
+                "{indent}{} fused away: with 1 worker every key is local (no ring, no batches)",
+                self.label
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "{indent}{}: merge of {} input ring(s) per worker by (event time, kind, input): \
+                 the order is defined by the data  [stage: L3, one dynamic call per step]",
+                self.label,
+                self.inputs.count() * config.workers
+            );
+        }
+        chain_line(s, indent, &self.chain_names);
+    }
+
+    fn fusable(&self) -> bool {
+        self.inputs.fusable()
+    }
+
+    fn attach<D: Downstream<C::Out> + 'static>(
+        &self,
+        config: &Config,
+        stages: &mut Stages,
+        down: &mut dyn FnMut(usize) -> Result<D, BuildError>,
+    ) -> Result<(), BuildError> {
+        let n = config.workers;
+        if n == 1 && self.inputs.fusable() {
+            let fused = Fused {
+                chain: self.chain.clone(),
+                down: down(0)?,
+            };
+            return self.inputs.fuse(config, stages, fused);
+        }
+        let mut inboxes = Inboxes((0..n).map(|_| Vec::new()).collect());
+        self.inputs.build(config, stages, &mut inboxes)?;
+        for (w, rings) in inboxes.0.into_iter().enumerate() {
+            stages[w].push(Box::new(ExchangeStage::new(
+                ExchangeReceiver::new(rings),
+                self.chain.clone(),
+                down(w)?,
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A finished pipeline (ending in a sink), type-erased.
+trait Build: Send {
+    fn build(&self, config: &Config) -> Result<Stages, BuildError>;
+    fn describe(&self, config: &Config, s: &mut String);
+}
+
+impl<P: Produce<Out = ()>> Build for P {
+    fn build(&self, config: &Config) -> Result<Stages, BuildError> {
+        let mut stages: Stages = (0..config.workers).map(|_| Vec::new()).collect();
+        self.attach(config, &mut stages, &mut |_| Ok(Terminal))?;
+        Ok(stages)
+    }
+
+    fn describe(&self, config: &Config, s: &mut String) {
+        Produce::describe(self, config, s, "");
+    }
+}
+
+fn plan<P: Produce<Out = ()>>(p: P) -> Plan {
+    Plan {
+        names: Arc::new(p.names().0.clone()),
+        job: Box::new(p),
+    }
+}
+
+fn key_by<P: Produce, K: Hash, KF>(p: P, name: &str, key: KF) -> KeyedBy<P, KF>
+where
+    KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+{
+    let label = format!("exchange `{name}`");
+    keyed(
+        name,
+        label.clone(),
+        Edge {
+            up: p,
+            part: ByKey(key),
+            tag: Same,
+            what: format!("hash of the key -> every worker ({label})"),
+        },
+    )
+}
+
+/// The inputs of a `union`: both forwarded, untagged.
+pub type Union<P, Q> = (Edge<P, Forward, Same>, Edge<Q, Forward, Same>);
+
+/// The stream `key_by` returns.
+pub type KeyedBy<P, KF> = Keyed<<P as Produce>::Out, Named<Identity>, Edge<P, ByKey<KF>, Same>>;
+
+fn union<P: Produce, Q: Produce<Out = P::Out>>(
+    p: P,
+    name: &str,
+    q: Q,
+) -> Keyed<P::Out, Named<Identity>, Union<P, Q>> {
+    let what = format!("forward to the same worker (union `{name}`)");
+    keyed(
+        name,
+        format!("union `{name}`"),
+        (
+            Edge {
+                up: p,
+                part: Forward,
+                tag: Same,
+                what: what.clone(),
+            },
+            Edge {
+                up: q,
+                part: Forward,
+                tag: Same,
+                what,
+            },
+        ),
+    )
+}
+
+/// The inputs of a join: both sides hashed by their key, tagged left and right.
+pub type JoinInputs<P, Q, KA, KB> = (
+    Edge<P, JoinKey<KA, KB>, ToLeft<<Q as Produce>::Out>>,
+    Edge<Q, JoinKey<KA, KB>, ToRight<<P as Produce>::Out>>,
+);
+
+/// Routes both sides of a join by their key (the same key type and hash on both sides, so
+/// matching records meet on one worker).
+#[derive(Debug, Clone)]
+pub struct JoinKey<KA, KB>(KA, KB);
+
+impl<A, B, K, KA, KB> Partition<Side<A, B>> for JoinKey<KA, KB>
+where
+    K: Hash,
+    KA: FnMut(&A) -> K + Clone + Send + 'static,
+    KB: FnMut(&B) -> K + Clone + Send + 'static,
+{
+    fn fan_out(&self, workers: usize) -> usize {
+        workers
+    }
+    #[inline(always)]
+    fn route(&mut self, x: &Side<A, B>, fan_out: usize) -> usize {
+        match x {
+            Side::Left(a) => crate::exchange::route(&(self.0)(a), fan_out),
+            Side::Right(b) => crate::exchange::route(&(self.1)(b), fan_out),
+        }
+    }
+}
+
+/// A windowed join: the operator after its exchange.
+pub type JoinOp<P, Q, K, KA, KB, F> =
+    WindowJoin<K, KA, KB, F, <P as Produce>::Out, <Q as Produce>::Out>;
+
+/// The stream a `window_join` returns.
+pub type Joined<P, Q, K, KA, KB, F> = Keyed<
+    Side<<P as Produce>::Out, <Q as Produce>::Out>,
+    Then<Named<Identity>, Named<JoinOp<P, Q, K, KA, KB, F>>>,
+    JoinInputs<P, Q, KA, KB>,
+>;
+
+#[allow(clippy::too_many_arguments)]
+fn window_join<P, Q, K, KA, KB, F, U>(
+    p: P,
+    name: &str,
+    q: Q,
+    key_left: KA,
+    key_right: KB,
+    spec: SlidingSpec,
+    f: F,
+) -> Result<Joined<P, Q, K, KA, KB, F>, BuildError>
+where
+    P: Produce,
+    Q: Produce,
+    P::Out: Clone,
+    Q::Out: Clone,
+    K: Ord + Hash + Clone + Send + 'static,
+    KA: FnMut(&P::Out) -> K + Clone + Send + 'static,
+    KB: FnMut(&Q::Out) -> K + Clone + Send + 'static,
+    F: FnMut(&K, &P::Out, &Q::Out) -> U + Clone + Send + 'static,
+{
+    // Validates the spec (size and slide positive) with the window crate's rules.
+    SlidingWindows::new(lute_window::ops::Count, &[spec])?;
+    let what = format!("hash of the key -> every worker (join `{name}`)");
+    let part = JoinKey(key_left.clone(), key_right.clone());
+    let k = keyed(
+        &format!("{name} (exchange)"),
+        format!("join `{name}`"),
+        (
+            Edge {
+                up: p,
+                part: part.clone(),
+                tag: ToLeft(std::marker::PhantomData),
+                what: what.clone(),
+            },
+            Edge {
+                up: q,
+                part,
+                tag: ToRight(std::marker::PhantomData),
+                what,
+            },
+        ),
+    );
+    Ok(k.apply(name, WindowJoin::new(key_left, key_right, spec, f)))
+}
+
+impl<S: Source, C: Operator<S::Item>> Stream<S, C>
+where
+    C::Out: Send + 'static,
+{
     /// Appends a user-defined operator.
     pub fn apply<O: Operator<C::Out>>(mut self, name: &str, op: O) -> Stream<S, Then<C, Named<O>>> {
         let op = self.names.named(name, op);
+        self.chain_names.push(Arc::from(name));
         Stream {
             names: self.names,
+            source_name: self.source_name,
+            chain_names: self.chain_names,
             source: self.source,
             watermarks: self.watermarks,
             chain: Then {
@@ -94,164 +760,36 @@ impl<S: Source, C: Operator<S::Item>> Stream<S, C> {
             },
         }
     }
-
-    /// One output per input.
-    pub fn map<U, F>(self, name: &str, f: F) -> Stream<S, Then<C, Named<Map<F>>>>
-    where
-        F: FnMut(C::Out) -> U + Clone + Send + 'static,
-    {
-        self.apply(name, Map(f))
-    }
-
-    /// A fallible map: an `Err` fails the job with this operator's name.
-    pub fn try_map<U, F>(self, name: &str, f: F) -> Stream<S, Then<C, Named<TryMap<F>>>>
-    where
-        F: FnMut(C::Out) -> Result<U, OperatorError> + Clone + Send + 'static,
-    {
-        self.apply(name, TryMap(f))
-    }
-
-    /// Keeps records for which `f` holds.
-    pub fn filter<F>(self, name: &str, f: F) -> Stream<S, Then<C, Named<Filter<F>>>>
-    where
-        F: FnMut(&C::Out) -> bool + Clone + Send + 'static,
-    {
-        self.apply(name, Filter(f))
-    }
-
-    /// Zero or more outputs per input.
-    pub fn flat_map<I, F>(self, name: &str, f: F) -> Stream<S, Then<C, Named<FlatMap<F>>>>
-    where
-        F: FnMut(C::Out) -> I + Clone + Send + 'static,
-        I: IntoIterator,
-    {
-        self.apply(name, FlatMap(f))
-    }
-
-    /// Exchanges records between workers by a hash of `key`, so that all records of a key
-    /// meet on one worker.
-    pub fn key_by<K, KF>(mut self, name: &str, key: KF) -> Keyed<S, C, KF, Named<Identity>>
-    where
-        K: Hash,
-        KF: FnMut(&C::Out) -> K + Clone + Send + 'static,
-    {
-        let exchange_at = self.names.0.len();
-        let chain = self.names.named(name, Identity);
-        Keyed {
-            up: self,
-            key,
-            chain,
-            exchange_at,
-        }
-    }
-
-    /// Ends the job in a sink operator.
-    pub fn sink<O: Operator<C::Out, Out = ()>>(self, name: &str, op: O) -> Plan {
-        let s = self.apply(name, op);
-        let names = Arc::new(s.names.0);
-        let names0 = names[0].clone();
-        let (source, chain, wm) = (s.source, s.chain, s.watermarks);
-        Plan {
-            names,
-            exchange_at: None,
-            watermarks: wm,
-            build: Box::new(move |config: &Config| {
-                Ok((0..config.workers)
-                    .map(|_| {
-                        let st: Box<dyn Stage> = Box::new(SourceStage::new(
-                            names0.clone(),
-                            source.clone(),
-                            chain.clone(),
-                            Terminal,
-                            wm,
-                        ));
-                        vec![st]
-                    })
-                    .collect())
-            }),
-        }
-    }
-
-    /// Ends the job in a callback called for every record.
-    pub fn for_each<F>(self, name: &str, f: F) -> Plan
-    where
-        F: FnMut(EventTime, C::Out) -> Result<(), OperatorError> + Clone + Send + 'static,
-    {
-        self.sink(name, CallbackSink(f))
-    }
-
-    /// Collects the output (see [`Collect`]).
-    pub fn collect(self) -> Collect<C::Out>
-    where
-        C::Out: Send + 'static,
-    {
-        collect_with(|sink| self.sink("collect", sink))
-    }
 }
 
-/// A keyed stream after an exchange: a second fused chain on the receiving workers.
-pub struct Keyed<S, C, KF, C2> {
-    up: Stream<S, C>,
-    key: KF,
-    chain: C2,
-    exchange_at: usize,
-}
-
-impl<S, C, K, KF, C2> Keyed<S, C, KF, C2>
+impl<T: Send + 'static, C: Operator<T>, I: Inputs<T>> Keyed<T, C, I>
 where
-    S: Source,
-    C: Operator<S::Item>,
     C::Out: Send + 'static,
-    K: Hash,
-    KF: FnMut(&C::Out) -> K + Clone + Send + 'static,
-    C2: Operator<C::Out>,
 {
     /// Appends a user-defined operator after the exchange.
-    pub fn apply<O: Operator<C2::Out>>(
+    pub fn apply<O: Operator<C::Out>>(
         mut self,
         name: &str,
         op: O,
-    ) -> Keyed<S, C, KF, Then<C2, Named<O>>> {
-        let op = self.up.names.named(name, op);
+    ) -> Keyed<T, Then<C, Named<O>>, I> {
+        let op = self.names.named(name, op);
+        self.chain_names.push(Arc::from(name));
         Keyed {
-            up: self.up,
-            key: self.key,
+            names: self.names,
+            label: self.label,
+            chain_names: self.chain_names,
+            inputs: self.inputs,
             chain: Then {
                 a: self.chain,
                 b: op,
             },
-            exchange_at: self.exchange_at,
+            _t: std::marker::PhantomData,
         }
-    }
-
-    /// One output per input.
-    pub fn map<U, F>(self, name: &str, f: F) -> Keyed<S, C, KF, Then<C2, Named<Map<F>>>>
-    where
-        F: FnMut(C2::Out) -> U + Clone + Send + 'static,
-    {
-        self.apply(name, Map(f))
-    }
-
-    /// Keeps records for which `f` holds.
-    pub fn filter<F>(self, name: &str, f: F) -> Keyed<S, C, KF, Then<C2, Named<Filter<F>>>>
-    where
-        F: FnMut(&C2::Out) -> bool + Clone + Send + 'static,
-    {
-        self.apply(name, Filter(f))
-    }
-
-    /// Zero or more outputs per input.
-    pub fn flat_map<I, F>(self, name: &str, f: F) -> Keyed<S, C, KF, Then<C2, Named<FlatMap<F>>>>
-    where
-        F: FnMut(C2::Out) -> I + Clone + Send + 'static,
-        I: IntoIterator,
-    {
-        self.apply(name, FlatMap(f))
     }
 
     /// Per key (by `key`), tumbling or sliding event-time windows over `specs`, aggregating
     /// `value(record)` with `op`; emits `(key, WindowResult)` when the watermark passes each
-    /// window's end. Late events are dropped and counted.
+    /// window's end. Late events are dropped and counted (metric `late_dropped`).
     ///
     /// # Errors
     /// [`BuildError::Window`] for an empty or non-positive window specification.
@@ -263,27 +801,57 @@ where
         value: VF,
         specs: &[SlidingSpec],
         op: M,
-    ) -> Result<
-        Keyed<S, C, KF, Then<C2, Named<WindowOp<WK, WKF, VF, SlidingWindows<M>>>>>,
-        BuildError,
-    >
+    ) -> Result<Keyed<T, Then<C, Named<WindowOp<WK, WKF, VF, SlidingWindows<M>>>>, I>, BuildError>
     where
         WK: Ord + Hash + Clone + Send + 'static,
-        WKF: FnMut(&C2::Out) -> WK + Clone + Send + 'static,
-        VF: FnMut(C2::Out) -> V + Clone + Send + 'static,
+        WKF: FnMut(&C::Out) -> WK + Clone + Send + 'static,
+        VF: FnMut(C::Out) -> V + Clone + Send + 'static,
         M: Lift<V> + Monoid + Clone + Send + 'static,
         M::Agg: Send,
     {
         let windows = SlidingWindows::new(op, specs)?;
         Ok(self.apply(
             name,
-            WindowOp::new(key, value, windows, LatePolicy::DropAndCount),
+            WindowOp::<_, _, _, _, DropLate>::new(key, value, windows),
+        ))
+    }
+
+    /// As [`Keyed::window`], but late events are not dropped: they leave the operator as
+    /// [`Windowed::Late`](crate::window_op::Windowed::Late) next to the window results
+    /// ([`Windowed::Window`](crate::window_op::Windowed::Window)), a side output that the next
+    /// operators can split off (metric `late_emitted`).
+    ///
+    /// # Errors
+    /// [`BuildError::Window`] for an empty or non-positive window specification.
+    #[allow(clippy::type_complexity)]
+    pub fn window_with_late<WK, WKF, V, VF, M>(
+        self,
+        name: &str,
+        key: WKF,
+        value: VF,
+        specs: &[SlidingSpec],
+        op: M,
+    ) -> Result<
+        Keyed<T, Then<C, Named<WindowOp<WK, WKF, VF, SlidingWindows<M>, EmitLate>>>, I>,
+        BuildError,
+    >
+    where
+        WK: Ord + Hash + Clone + Send + 'static,
+        WKF: FnMut(&C::Out) -> WK + Clone + Send + 'static,
+        VF: FnMut(C::Out) -> V + Clone + Send + 'static,
+        M: Lift<V> + Monoid + Clone + Send + 'static,
+        M::Agg: Send,
+    {
+        let windows = SlidingWindows::new(op, specs)?;
+        Ok(self.apply(
+            name,
+            WindowOp::<_, _, _, _, EmitLate>::new(key, value, windows),
         ))
     }
 
     /// Per key, session windows closed after `gap` time units without events, aggregating
     /// `value(record)` with `op`; emits `(key, WindowResult)` when the watermark passes a
-    /// session's end. Late events are dropped and counted.
+    /// session's end. Late events are dropped and counted (metric `late_dropped`).
     ///
     /// # Errors
     /// [`BuildError::Zero`] if `gap` is not positive.
@@ -295,11 +863,11 @@ where
         value: VF,
         gap: EventTime,
         op: M,
-    ) -> Result<Keyed<S, C, KF, Then<C2, Named<WindowOp<WK, WKF, VF, Sessions<M>>>>>, BuildError>
+    ) -> Result<Keyed<T, Then<C, Named<WindowOp<WK, WKF, VF, Sessions<M>>>>, I>, BuildError>
     where
         WK: Ord + Hash + Clone + Send + 'static,
-        WKF: FnMut(&C2::Out) -> WK + Clone + Send + 'static,
-        VF: FnMut(C2::Out) -> V + Clone + Send + 'static,
+        WKF: FnMut(&C::Out) -> WK + Clone + Send + 'static,
+        VF: FnMut(C::Out) -> V + Clone + Send + 'static,
         M: Lift<V> + Monoid + Clone + Send + 'static,
         M::Agg: Send,
     {
@@ -314,119 +882,166 @@ where
         };
         Ok(self.apply(
             name,
-            WindowOp::new(key, value, state, LatePolicy::DropAndCount),
+            WindowOp::<_, _, _, _, DropLate>::new(key, value, state),
         ))
-    }
-
-    /// Ends the job in a sink operator.
-    pub fn sink<O: Operator<C2::Out, Out = ()>>(self, name: &str, op: O) -> Plan {
-        let k = self.apply(name, op);
-        let names = Arc::new(k.up.names.0);
-        let names0 = names[0].clone();
-        let exchange_at = Some(k.exchange_at);
-        let (source, chain, wm, key, chain2) =
-            (k.up.source, k.up.chain, k.up.watermarks, k.key, k.chain);
-        Plan {
-            names,
-            exchange_at,
-            watermarks: wm,
-            build: Box::new(move |config: &Config| {
-                let n = config.workers;
-                if n == 1 {
-                    // One worker: every key routes to it, so the exchange is the identity and
-                    // the planner fuses both chains into one stage (no ring, no batches). The
-                    // record, watermark and end sequence the second chain sees is the same.
-                    let fused = Then {
-                        a: chain.clone(),
-                        b: chain2.clone(),
-                    };
-                    let st: Box<dyn Stage> = Box::new(SourceStage::new(
-                        names0.clone(),
-                        source.clone(),
-                        fused,
-                        Terminal,
-                        wm,
-                    ));
-                    return Ok(vec![vec![st]]);
-                }
-                // rings[from][to]
-                let mut producers: Vec<Vec<_>> = (0..n).map(|_| Vec::with_capacity(n)).collect();
-                let mut consumers: Vec<Vec<_>> = (0..n).map(|_| Vec::with_capacity(n)).collect();
-                for p in producers.iter_mut() {
-                    for c in consumers.iter_mut() {
-                        let (tx, rx) = lute_sync::spsc::channel(config.channel_capacity)?;
-                        p.push(tx);
-                        c.push(rx);
-                    }
-                }
-                let mut out = Vec::with_capacity(n);
-                for (rings_out, rings_in) in producers.into_iter().zip(consumers) {
-                    let sender = ExchangeSender::new(
-                        key.clone(),
-                        rings_out,
-                        config.batch_size,
-                        config.channel_capacity,
-                        config.flush_deadline,
-                    )?;
-                    let a: Box<dyn Stage> = Box::new(SourceStage::new(
-                        names0.clone(),
-                        source.clone(),
-                        chain.clone(),
-                        sender,
-                        wm,
-                    ));
-                    let b: Box<dyn Stage> = Box::new(ExchangeStage {
-                        rx: ExchangeReceiver::new(rings_in),
-                        chain: chain2.clone(),
-                        done: false,
-                    });
-                    out.push(vec![a, b]);
-                }
-                Ok(out)
-            }),
-        }
-    }
-
-    /// Ends the job in a callback called for every record.
-    pub fn for_each<F>(self, name: &str, f: F) -> Plan
-    where
-        F: FnMut(EventTime, C2::Out) -> Result<(), OperatorError> + Clone + Send + 'static,
-    {
-        self.sink(name, CallbackSink(f))
-    }
-
-    /// Collects the output (see [`Collect`]).
-    pub fn collect(self) -> Collect<C2::Out>
-    where
-        C2::Out: Send + 'static,
-    {
-        collect_with(|sink| self.sink("collect", sink))
     }
 }
 
-type BuildFn = dyn Fn(&Config) -> Result<Vec<Vec<Box<dyn Stage>>>, BuildError> + Send;
+/// A [`Stream`] with one more operator.
+pub type StreamThen<S, C, O> = Stream<S, Then<C, Named<O>>>;
+/// A [`Keyed`] stream with one more operator.
+pub type KeyedThen<T, C, I, O> = Keyed<T, Then<C, Named<O>>, I>;
+
+/// Builder methods shared by [`Stream`] and [`Keyed`] (in terms of their `apply`).
+macro_rules! pipeline_methods {
+    ($Next:ident [$($pre:ty),*]) => {
+        /// One output per input.
+        pub fn map<U, F>(self, name: &str, f: F) -> $Next<$($pre,)* Map<F>>
+        where
+            F: FnMut(C::Out) -> U + Clone + Send + 'static,
+        {
+            self.apply(name, Map(f))
+        }
+
+        /// A fallible map: an `Err` fails the job with this operator's name.
+        pub fn try_map<U, F>(self, name: &str, f: F) -> $Next<$($pre,)* TryMap<F>>
+        where
+            F: FnMut(C::Out) -> Result<U, OperatorError> + Clone + Send + 'static,
+        {
+            self.apply(name, TryMap(f))
+        }
+
+        /// Keeps records for which `f` holds.
+        pub fn filter<F>(self, name: &str, f: F) -> $Next<$($pre,)* Filter<F>>
+        where
+            F: FnMut(&C::Out) -> bool + Clone + Send + 'static,
+        {
+            self.apply(name, Filter(f))
+        }
+
+        /// Zero or more outputs per input, with the input's event time.
+        pub fn flat_map<It, F>(self, name: &str, f: F) -> $Next<$($pre,)* FlatMap<F>>
+        where
+            F: FnMut(C::Out) -> It + Clone + Send + 'static,
+            It: IntoIterator,
+        {
+            self.apply(name, FlatMap(f))
+        }
+
+        /// Exchanges records between workers by a hash of `key`, so that all records of a
+        /// key meet on one worker.
+        pub fn key_by<K, KF>(self, name: &str, key: KF) -> KeyedBy<Self, KF>
+        where
+            K: Hash,
+            KF: FnMut(&C::Out) -> K + Clone + Send + 'static,
+        {
+            key_by(self, name, key)
+        }
+
+        /// Merges this stream with `other` (same record type) without repartitioning: on
+        /// every worker, the two inputs are merged by event time (a data-defined order);
+        /// the watermark is the minimum of the two.
+        pub fn union<Q: Pipeline + Produce<Out = C::Out>>(
+            self,
+            name: &str,
+            other: Q,
+        ) -> Keyed<C::Out, Named<Identity>, Union<Self, Q>> {
+            union(self, name, other)
+        }
+
+        /// Windowed inner join with `other`: records of this stream (left) and `other`
+        /// (right) with equal keys in the same window (tumbling or sliding `spec`) are
+        /// paired; `f(key, left, right)` is emitted per pair when the watermark passes the
+        /// window's end, with event time `end - 1`. Late records are dropped and counted
+        /// (metric `late_dropped`). See [`crate::join`].
+        ///
+        /// # Errors
+        /// [`BuildError::Window`] for a non-positive size or slide.
+        #[allow(clippy::type_complexity)]
+        pub fn window_join<Q, K, KA, KB, F, U>(
+            self,
+            name: &str,
+            other: Q,
+            key_left: KA,
+            key_right: KB,
+            spec: SlidingSpec,
+            f: F,
+        ) -> Result<Joined<Self, Q, K, KA, KB, F>, BuildError>
+        where
+            Q: Pipeline,
+            C::Out: Clone,
+            Q::Out: Clone,
+            K: Ord + Hash + Clone + Send + 'static,
+            KA: FnMut(&C::Out) -> K + Clone + Send + 'static,
+            KB: FnMut(&Q::Out) -> K + Clone + Send + 'static,
+            F: FnMut(&K, &C::Out, &Q::Out) -> U + Clone + Send + 'static,
+        {
+            window_join(self, name, other, key_left, key_right, spec, f)
+        }
+
+        /// Ends the job in a sink operator.
+        pub fn sink<O: Operator<C::Out, Out = ()>>(self, name: &str, op: O) -> Plan {
+            plan(self.apply(name, op))
+        }
+
+        /// Ends the job in a callback called for every record.
+        pub fn for_each<F>(self, name: &str, f: F) -> Plan
+        where
+            F: FnMut(EventTime, C::Out) -> Result<(), OperatorError> + Clone + Send + 'static,
+        {
+            self.sink(name, CallbackSink(f))
+        }
+
+        /// Ends the job in files: each worker writes its records, one JSON line
+        /// `[event_time, record]` each, to `dir/part-<worker>.jsonl` (see [`FileSink`]).
+        pub fn write_json_lines(self, name: &str, dir: impl Into<std::path::PathBuf>) -> Plan
+        where
+            C::Out: serde::Serialize,
+        {
+            self.sink(name, FileSink::new(dir))
+        }
+
+        /// Collects the output (see [`Collect`]).
+        pub fn collect(self) -> Collect<C::Out> {
+            collect_with(|sink| self.sink("collect", sink))
+        }
+    };
+}
+
+impl<S: Source, C: Operator<S::Item>> Stream<S, C>
+where
+    C::Out: Send + 'static,
+{
+    pipeline_methods!(StreamThen[S, C]);
+}
+
+impl<T: Send + 'static, C: Operator<T>, I: Inputs<T>> Keyed<T, C, I>
+where
+    C::Out: Send + 'static,
+{
+    pipeline_methods!(KeyedThen[T, C, I]);
+}
+
+type BuildFn = dyn Build;
 
 /// A complete job, ready to run.
 pub struct Plan {
-    names: Arc<Vec<Arc<str>>>,
-    /// Index in `names` of the key exchange, if any.
-    exchange_at: Option<usize>,
-    watermarks: WatermarkStrategy,
-    build: Box<BuildFn>,
+    names: Arc<Vec<(u32, Arc<str>)>>,
+    job: Box<BuildFn>,
 }
 
 impl std::fmt::Debug for Plan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plan")
-            .field("operators", &self.names)
+            .field("operators", &self.operators())
             .finish()
     }
 }
 
 impl Plan {
-    /// Operator names, in the order they were added.
+    /// Operator names, in the order they were added (inputs of a union or join first).
     pub fn operators(&self) -> Vec<String> {
-        self.names.iter().map(|n| n.to_string()).collect()
+        self.names.iter().map(|(_, n)| n.to_string()).collect()
     }
 
     /// The physical plan for `config`: stages, each edge's tier, and why.
@@ -444,76 +1059,32 @@ impl Plan {
     /// assert!(text.contains("L4"));
     /// ```
     pub fn explain(&self, config: &Config) -> String {
-        use std::fmt::Write as _;
         let mut s = String::new();
-        let n = config.workers;
         let _ = writeln!(
             s,
-            "plan: {n} worker(s), {:?} pinning, batches of {} records, rings of {} slots, \
-             flush deadline {:?}, step budget {} records",
+            "plan: {} worker(s), {:?} pinning, batches of {} records, rings of {} slots, \
+             flush deadline {:?}, step budget {} records, idle {:?}",
+            config.workers,
             config.pinning,
             config.batch_size,
             config.channel_capacity,
             config.flush_deadline,
-            config.step_budget
+            config.step_budget,
+            config.idle,
         );
-        let chain = |s: &mut String, names: &[Arc<str>]| {
-            let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-            let _ = writeln!(
-                s,
-                "    {}  [L4: fused, one monomorphized function, no virtual call per record]",
-                list.join(" -> ")
-            );
-        };
-        let _ = writeln!(
-            s,
-            "stage A on every worker  [L3: one dynamic call per step of up to {} records]",
-            config.step_budget
-        );
-        let _ = writeln!(
-            s,
-            "    source `{}`: partition w of {n}; watermark = max event time - {} every {} records",
-            self.names[0], self.watermarks.delay, self.watermarks.every
-        );
-        match self.exchange_at {
-            None => chain(&mut s, &self.names[1..]),
-            Some(x) if n == 1 => {
-                chain(&mut s, &self.names[1..x]);
-                let _ = writeln!(
-                    s,
-                    "    exchange `{}` fused away: with 1 worker every key is local",
-                    self.names[x]
-                );
-                chain(&mut s, &self.names[x + 1..]);
-            }
-            Some(x) => {
-                chain(&mut s, &self.names[1..x]);
-                let _ = writeln!(
-                    s,
-                    "    exchange `{}`: hash of the key -> {n}x{n} SPSC rings of pooled batches \
-                     ({} batches per worker), flushed when full, on a watermark or at the deadline",
-                    self.names[x],
-                    n * (config.channel_capacity + 4)
-                );
-                let _ = writeln!(
-                    s,
-                    "stage B on every worker  [L3: one dynamic call per step]\n    merge of {n} \
-                     inputs by (event time, kind, input): the order is defined by the data"
-                );
-                chain(&mut s, &self.names[x + 1..]);
-            }
-        }
+        self.job.describe(config, &mut s);
         s
     }
 
-    /// Runs the job on `config.workers` workers and waits for it to finish.
+    /// Runs the job on `config.workers` workers and waits for it to finish; returns the
+    /// operators' counters (e.g. late events dropped), summed over workers.
     ///
     /// # Errors
     /// [`JobError::Build`] for a bad configuration (before any thread starts); otherwise the
     /// first operator error or panic, after every thread was joined.
-    pub fn run(&self, config: &Config) -> Result<(), JobError> {
+    pub fn run(&self, config: &Config) -> Result<Metrics, JobError> {
         config.validate()?;
-        let stages = (self.build)(config)?;
+        let stages = self.job.build(config)?;
         crate::worker::run(config, self.names.clone(), stages)
     }
 }
@@ -522,12 +1093,17 @@ impl Plan {
 pub struct Collect<T> {
     plan: Plan,
     slots: Slots<T>,
+    metrics: Mutex<Metrics>,
 }
 
 fn collect_with<T: Send + 'static>(make: impl FnOnce(CollectSink<T>) -> Plan) -> Collect<T> {
     let slots = Arc::new(Mutex::new(Vec::new()));
     let plan = make(CollectSink::new(slots.clone()));
-    Collect { plan, slots }
+    Collect {
+        plan,
+        slots,
+        metrics: Mutex::new(Metrics::default()),
+    }
 }
 
 impl<T> Collect<T> {
@@ -537,7 +1113,8 @@ impl<T> Collect<T> {
             s.clear();
             s.resize_with(config.workers, Vec::new);
         }
-        self.plan.run(config)?;
+        let m = self.plan.run(config)?;
+        *self.metrics.lock().unwrap_or_else(PoisonError::into_inner) = m;
         let mut s = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(std::mem::take(&mut *s))
     }
@@ -570,6 +1147,14 @@ impl<T> Collect<T> {
     /// Operator names, in the order they were added.
     pub fn operators(&self) -> Vec<String> {
         self.plan.operators()
+    }
+
+    /// The counters of the last successful run (see [`Plan::run`]).
+    pub fn metrics(&self) -> Metrics {
+        self.metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The physical plan (see [`Plan::explain`]).

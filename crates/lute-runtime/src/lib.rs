@@ -55,6 +55,7 @@ pub mod config;
 pub mod error;
 pub mod exchange;
 pub mod job;
+pub mod join;
 pub mod operator;
 pub mod sink;
 pub mod source;

@@ -102,11 +102,75 @@ pub trait Operator<In>: Clone + Send + 'static {
         Ok(())
     }
 
+    /// Reports this operator's counters (e.g. late events dropped) into `m`; called once per
+    /// worker when the job ends. The control plane sums them over workers.
+    fn metrics(&self, _m: &mut Metrics) {}
+
     /// End of stream: emit whatever is still held.
     ///
     /// # Errors
     /// Fails the job.
     fn close<E: Emit<Self::Out>>(&mut self, _out: &mut E) -> Result<(), OperatorError> {
+        Ok(())
+    }
+}
+
+/// Counters reported by operators at the end of a run, summed over workers: one value per
+/// (operator name, counter name).
+///
+/// # Examples
+///
+/// ```
+/// use lute_runtime::operator::Metrics;
+/// let mut m = Metrics::default();
+/// m.add("late_dropped", 3); // outside an operator: recorded under "<job>"
+/// assert_eq!(m.get("<job>", "late_dropped"), Some(3));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metrics {
+    current: Option<Arc<str>>,
+    values: std::collections::BTreeMap<(String, &'static str), u64>,
+}
+
+impl Metrics {
+    /// Adds `v` to the counter `name` of the operator being asked.
+    pub fn add(&mut self, name: &'static str, v: u64) {
+        let op = self.current.as_deref().unwrap_or("<job>").to_owned();
+        *self.values.entry((op, name)).or_insert(0) += v;
+    }
+
+    /// The counter `name` of operator `op`, if it reported one.
+    pub fn get(&self, op: &str, name: &str) -> Option<u64> {
+        self.values
+            .iter()
+            .find(|((o, n), _)| o == op && *n == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// Every counter: `((operator, counter), value)`, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &'static str, u64)> {
+        self.values.iter().map(|((o, n), v)| (o.as_str(), *n, *v))
+    }
+
+    /// Adds every counter of `other` to this one.
+    pub fn merge(&mut self, other: &Metrics) {
+        for ((o, n), v) in &other.values {
+            *self.values.entry((o.clone(), n)).or_insert(0) += v;
+        }
+    }
+
+    pub(crate) fn within(&mut self, op: &Arc<str>, f: impl FnOnce(&mut Self)) {
+        let prev = self.current.replace(op.clone());
+        f(self);
+        self.current = prev;
+    }
+}
+
+impl std::fmt::Display for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for ((o, n), v) in &self.values {
+            writeln!(f, "{o}.{n} = {v}")?;
+        }
         Ok(())
     }
 }
@@ -180,6 +244,11 @@ impl<In, A: Operator<In>, B: Operator<A::Out>> Operator<In> for Then<A, B> {
     fn on_barrier(&mut self, checkpoint: u64) -> Result<(), OperatorError> {
         self.a.on_barrier(checkpoint)?;
         self.b.on_barrier(checkpoint)
+    }
+
+    fn metrics(&self, m: &mut Metrics) {
+        self.a.metrics(m);
+        self.b.metrics(m);
     }
 
     fn close<E: Emit<B::Out>>(&mut self, out: &mut E) -> Result<(), OperatorError> {
@@ -259,6 +328,10 @@ impl<In, O: Operator<In>> Operator<In> for Named<O> {
 
     fn snapshot(&self) -> Result<Vec<u8>, OperatorError> {
         self.op.snapshot().map_err(|e| e.in_operator(&self.name))
+    }
+
+    fn metrics(&self, m: &mut Metrics) {
+        m.within(&self.name, |m| self.op.metrics(m));
     }
 
     fn restore(&mut self, state: &[u8]) -> Result<(), OperatorError> {

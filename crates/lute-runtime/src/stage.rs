@@ -3,19 +3,18 @@
 //!
 //! - [`SourceStage`]: source partition → chain → downstream (an exchange sender, or the end of
 //!   a chain that ends in a sink).
-//! - [`ExchangeStage`]: exchange receiver (data-defined merge) → chain ending in a sink.
+//! - [`ExchangeStage`]: exchange receiver (data-defined merge) → chain → downstream.
 
 use crate::error::OperatorError;
-use crate::exchange::{ExchangeReceiver, ExchangeSender, Merged, Message};
-use crate::operator::{Context, Emit, EventTime, Operator};
+use crate::exchange::{ExchangeReceiver, ExchangeSender, Merged, Message, Partition};
+use crate::operator::{Context, Emit, EventTime, Metrics, Operator};
 use crate::sink::Terminal;
 use crate::source::{Source, SourceStatus, WatermarkStrategy};
-use std::hash::Hash;
 use std::time::Instant;
 
 /// One step's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Step {
+pub struct Step {
     /// Something happened (records, markers or flushes).
     pub progress: bool,
     /// The stage is finished and will do nothing more.
@@ -23,13 +22,15 @@ pub(crate) struct Step {
 }
 
 /// A schedulable unit of a worker (tier L3 boundary: one dynamic call per step).
-pub(crate) trait Stage: Send {
+pub trait Stage: Send {
     fn open(&mut self, ctx: &Context) -> Result<(), OperatorError>;
     fn step(&mut self, now: Instant, budget: usize) -> Result<Step, OperatorError>;
+    /// Adds the chain's counters to `m`.
+    fn metrics(&self, m: &mut Metrics);
 }
 
-/// Where a source stage's chain output goes.
-pub(crate) trait Downstream<T>: Emit<T> + Send {
+/// Where a stage's chain output goes.
+pub trait Downstream<T>: Emit<T> + Send {
     fn ready(&self) -> bool;
     fn maintain(&mut self, now: Instant) -> Result<bool, OperatorError>;
     fn watermark(&mut self, w: EventTime) -> Result<(), OperatorError>;
@@ -55,7 +56,7 @@ impl Downstream<()> for Terminal {
     }
 }
 
-impl<T: Send, K: Hash, KF: FnMut(&T) -> K + Send> Downstream<T> for ExchangeSender<T, KF> {
+impl<T: Send, P: Partition<T>> Downstream<T> for ExchangeSender<T, P> {
     fn ready(&self) -> bool {
         ExchangeSender::ready(self)
     }
@@ -142,6 +143,10 @@ where
         self.chain.open(ctx)
     }
 
+    fn metrics(&self, m: &mut Metrics) {
+        self.chain.metrics(m);
+    }
+
     fn step(&mut self, now: Instant, budget: usize) -> Result<Step, OperatorError> {
         let mut progress = self.down.maintain(now)?;
         if self.exhausted {
@@ -210,45 +215,71 @@ where
     }
 }
 
-/// Exchange receiver → chain (ending in a sink).
-pub(crate) struct ExchangeStage<T, C> {
+/// Exchange receiver → chain → downstream (a sink's [`Terminal`] or another exchange).
+pub(crate) struct ExchangeStage<T, C, D> {
     pub(crate) rx: ExchangeReceiver<T>,
     pub(crate) chain: C,
-    pub(crate) done: bool,
+    pub(crate) down: D,
+    /// End of input processed; markers may still be pending downstream.
+    pub(crate) exhausted: bool,
 }
 
-impl<T, C> Stage for ExchangeStage<T, C>
+impl<T, C, D> ExchangeStage<T, C, D> {
+    pub(crate) fn new(rx: ExchangeReceiver<T>, chain: C, down: D) -> Self {
+        Self {
+            rx,
+            chain,
+            down,
+            exhausted: false,
+        }
+    }
+}
+
+impl<T, C, D> Stage for ExchangeStage<T, C, D>
 where
     T: Send,
-    C: Operator<T, Out = ()>,
+    C: Operator<T>,
+    D: Downstream<C::Out>,
 {
     fn open(&mut self, ctx: &Context) -> Result<(), OperatorError> {
         self.chain.open(ctx)
     }
 
-    fn step(&mut self, _now: Instant, budget: usize) -> Result<Step, OperatorError> {
-        let mut progress = false;
-        if self.done {
+    fn metrics(&self, m: &mut Metrics) {
+        self.chain.metrics(m);
+    }
+
+    fn step(&mut self, now: Instant, budget: usize) -> Result<Step, OperatorError> {
+        let mut progress = self.down.maintain(now)?;
+        if self.exhausted {
             return Ok(Step {
                 progress,
-                done: true,
+                done: self.down.ready(),
             });
         }
-        for _ in 0..budget {
+        let mut left = budget;
+        while left > 0 && self.down.ready() {
+            left -= 1;
             match self.rx.next()? {
-                Merged::Record(t, x) => self.chain.process(t, x, &mut Terminal)?,
+                Merged::Record(t, x) => self.chain.process(t, x, &mut self.down)?,
                 Merged::Watermark(w) => {
-                    self.chain.on_watermark(w, &mut Terminal)?;
+                    if let Some(w) = self.chain.on_watermark(w, &mut self.down)? {
+                        self.down.watermark(w)?;
+                    }
                 }
                 Merged::Nothing => {}
+                Merged::Idle => self.down.idle()?,
                 Merged::Wait => break,
                 Merged::End => {
-                    self.chain.on_watermark(EventTime::MAX, &mut Terminal)?;
-                    self.chain.close(&mut Terminal)?;
-                    self.done = true;
+                    if let Some(w) = self.chain.on_watermark(EventTime::MAX, &mut self.down)? {
+                        self.down.watermark(w)?;
+                    }
+                    self.chain.close(&mut self.down)?;
+                    self.down.end()?;
+                    self.exhausted = true;
                     return Ok(Step {
                         progress: true,
-                        done: true,
+                        done: self.down.ready(),
                     });
                 }
             }

@@ -2,9 +2,12 @@
 //! [`SlidingWindows`] (tumbling and sliding windows over shared slices, worst-case O(1) per
 //! event) or [`SessionWindows`] (gap-based sessions); see [`WindowState`].
 //!
-//! - Late events (event time before the operator's watermark) are handled by the
-//!   [`LatePolicy`]: dropped and counted. The allowed lateness is the watermark's delay (see
-//!   the source's [`crate::WatermarkStrategy`]).
+//! - Late events (event time before the operator's watermark) are handled by the late
+//!   policy, a type parameter that also decides the output type: [`DropLate`] drops and counts
+//!   them (metric `late_dropped`); [`EmitLate`] emits them as [`Windowed::Late`] in the same
+//!   output stream as the results (a side output the next operator can split off; metric
+//!   `late_emitted`). The allowed lateness is the watermark's delay (see the source's
+//!   [`crate::WatermarkStrategy`]).
 //! - Results are emitted when the watermark passes a window's end, keys in ascending order
 //!   and, per key, windows in order of end time: the output order is defined by the data.
 //! - End of stream (watermark `EventTime::MAX`) flushes every open window.
@@ -16,7 +19,7 @@
 
 use crate::error::OperatorError;
 use crate::exchange::MixHasher;
-use crate::operator::{Emit, EventTime, Operator};
+use crate::operator::{Emit, EventTime, Metrics, Operator};
 use lute_window::window::{Late, SessionWindows, SlidingWindows, WindowResult};
 use lute_window::{Lift, Monoid};
 use std::collections::HashMap;
@@ -76,16 +79,64 @@ where
     }
 }
 
-/// What a window operator does with late events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LatePolicy {
-    /// Drop the event and count it ([`WindowOp::late`]).
-    #[default]
-    DropAndCount,
+/// What a window operator does with late events; it also decides the operator's output type.
+pub trait LatePolicy<In, K, A>: Clone + Send + 'static {
+    /// Output record type.
+    type Out;
+    /// Name of the late-event counter in the job's [`Metrics`].
+    const METRIC: &'static str;
+    /// A window result for key `k`.
+    fn result(k: K, r: WindowResult<A>) -> Self::Out;
+    /// A late record: `Some` to emit it (with its own event time), `None` to drop it.
+    fn late(x: In) -> Option<Self::Out>;
+}
+
+/// Drops late events and counts them (metric `late_dropped`). Output: `(key, result)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DropLate;
+
+impl<In, K, A> LatePolicy<In, K, A> for DropLate {
+    type Out = (K, WindowResult<A>);
+    const METRIC: &'static str = "late_dropped";
+    #[inline(always)]
+    fn result(k: K, r: WindowResult<A>) -> Self::Out {
+        (k, r)
+    }
+    #[inline(always)]
+    fn late(_x: In) -> Option<Self::Out> {
+        None
+    }
+}
+
+/// Emits late events as [`Windowed::Late`] next to the results (a side output in the same
+/// stream; metric `late_emitted`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmitLate;
+
+/// Output of a window operator with [`EmitLate`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Windowed<K, A, T> {
+    /// A window result.
+    Window(K, WindowResult<A>),
+    /// A record that arrived after the watermark passed its event time.
+    Late(T),
+}
+
+impl<In: Send + 'static, K, A> LatePolicy<In, K, A> for EmitLate {
+    type Out = Windowed<K, A, In>;
+    const METRIC: &'static str = "late_emitted";
+    #[inline(always)]
+    fn result(k: K, r: WindowResult<A>) -> Self::Out {
+        Windowed::Window(k, r)
+    }
+    #[inline(always)]
+    fn late(x: In) -> Option<Self::Out> {
+        Some(Windowed::Late(x))
+    }
 }
 
 /// A keyed tumbling/sliding window aggregation (see the module docs).
-pub struct WindowOp<K, KF, VF, W> {
+pub struct WindowOp<K, KF, VF, W, L = DropLate> {
     key: KF,
     value: VF,
     proto: W,
@@ -95,10 +146,10 @@ pub struct WindowOp<K, KF, VF, W> {
     sorted: Vec<(K, usize)>,
     watermark: EventTime,
     late: u64,
-    policy: LatePolicy,
+    policy: std::marker::PhantomData<fn() -> L>,
 }
 
-impl<K: Clone, KF: Clone, VF: Clone, W: Clone> Clone for WindowOp<K, KF, VF, W> {
+impl<K: Clone, KF: Clone, VF: Clone, W: Clone, L> Clone for WindowOp<K, KF, VF, W, L> {
     fn clone(&self) -> Self {
         Self {
             key: self.key.clone(),
@@ -114,9 +165,10 @@ impl<K: Clone, KF: Clone, VF: Clone, W: Clone> Clone for WindowOp<K, KF, VF, W> 
     }
 }
 
-impl<K, KF, VF, W> WindowOp<K, KF, VF, W> {
-    /// A window operator over `windows` (the prototype cloned for every new key).
-    pub fn new(key: KF, value: VF, windows: W, policy: LatePolicy) -> Self {
+impl<K, KF, VF, W, L> WindowOp<K, KF, VF, W, L> {
+    /// A window operator over `windows` (the prototype cloned for every new key), with the
+    /// late policy `L`.
+    pub fn new(key: KF, value: VF, windows: W) -> Self {
         Self {
             key,
             value,
@@ -126,37 +178,39 @@ impl<K, KF, VF, W> WindowOp<K, KF, VF, W> {
             sorted: Vec::new(),
             watermark: EventTime::MIN,
             late: 0,
-            policy,
+            policy: std::marker::PhantomData,
         }
     }
 
-    /// Late events dropped so far.
+    /// Late events seen so far (dropped or emitted, per the policy).
     pub fn late(&self) -> u64 {
         self.late
     }
 }
 
-impl<In, K, V, KF, VF, W> Operator<In> for WindowOp<K, KF, VF, W>
+impl<In, K, V, KF, VF, W, L> Operator<In> for WindowOp<K, KF, VF, W, L>
 where
     K: Ord + Hash + Clone + Send + 'static,
     KF: FnMut(&In) -> K + Clone + Send + 'static,
     VF: FnMut(In) -> V + Clone + Send + 'static,
     W: WindowState,
     W::Op: Lift<V>,
+    L: LatePolicy<In, K, <W::Op as Monoid>::Agg>,
 {
-    type Out = (K, WindowResult<<W::Op as Monoid>::Agg>);
+    type Out = L::Out;
 
     fn process<E: Emit<Self::Out>>(
         &mut self,
         ts: EventTime,
         x: In,
-        _out: &mut E,
+        out: &mut E,
     ) -> Result<(), OperatorError> {
         if ts < self.watermark {
-            match self.policy {
-                LatePolicy::DropAndCount => self.late += 1,
-            }
-            return Ok(());
+            self.late += 1;
+            return match L::late(x) {
+                Some(y) => out.emit(ts, y),
+                None => Ok(()),
+            };
         }
         let k = (self.key)(&x);
         let agg = self.proto.op().lift((self.value)(x));
@@ -192,7 +246,7 @@ where
         for (k, i) in &self.sorted {
             self.windows[*i].advance(wm, |r| {
                 if failed.is_none()
-                    && let Err(e) = out.emit(r.timestamp(), (k.clone(), r))
+                    && let Err(e) = out.emit(r.timestamp(), L::result(k.clone(), r))
                 {
                     failed = Some(e);
                 }
@@ -202,5 +256,9 @@ where
             Some(e) => Err(e),
             None => Ok(Some(wm)),
         }
+    }
+
+    fn metrics(&self, m: &mut Metrics) {
+        m.add(L::METRIC, self.late);
     }
 }

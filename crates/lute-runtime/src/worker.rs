@@ -13,7 +13,7 @@
 
 use crate::config::{Config, Idle, Pinning};
 use crate::error::{JobError, OperatorError};
-use crate::operator::{Context, current_op, set_current_op};
+use crate::operator::{Context, Metrics, current_op, set_current_op};
 use crate::stage::Stage;
 use lute_sync::{PopError, WaitStrategy, mpsc, spsc};
 use std::sync::{Arc, OnceLock};
@@ -33,7 +33,7 @@ enum Command {
 }
 
 enum Report {
-    Done,
+    Done(Box<Metrics>),
     Failed(JobError),
 }
 
@@ -129,9 +129,9 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 /// Runs per-worker stages to completion under a control-plane thread.
 pub(crate) fn run(
     config: &Config,
-    names: Arc<Vec<Arc<str>>>,
+    names: Arc<Vec<(u32, Arc<str>)>>,
     per_worker: Vec<Vec<Box<dyn Stage>>>,
-) -> Result<(), JobError> {
+) -> Result<Metrics, JobError> {
     let config = config.clone();
     let control = std::thread::Builder::new()
         .name("lute-control".into())
@@ -147,9 +147,9 @@ pub(crate) fn run(
 
 fn control(
     config: Config,
-    names: Arc<Vec<Arc<str>>>,
+    names: Arc<Vec<(u32, Arc<str>)>>,
     per_worker: Vec<Vec<Box<dyn Stage>>>,
-) -> Result<(), JobError> {
+) -> Result<Metrics, JobError> {
     let workers = per_worker.len();
     let (report_tx, mut reports) = mpsc::channel::<Report>((2 * workers).next_power_of_two())
         .map_err(|e| JobError::Spawn(e.to_string()))?;
@@ -180,12 +180,19 @@ fn control(
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker.run()));
                 let op_name = |id: u32| {
                     names
-                        .get(id as usize)
-                        .map_or_else(|| "<runtime>".to_owned(), |n| n.to_string())
+                        .iter()
+                        .find(|(i, _)| *i == id)
+                        .map_or_else(|| "<runtime>".to_owned(), |(_, n)| n.to_string())
                 };
                 let report = match r {
-                    Ok(Ok(())) => Report::Done,
-                    Ok(Err(Stop::Cancelled)) => Report::Done,
+                    Ok(Ok(())) => {
+                        let mut m = Metrics::default();
+                        for s in &worker.stages {
+                            s.metrics(&mut m);
+                        }
+                        Report::Done(Box::new(m))
+                    }
+                    Ok(Err(Stop::Cancelled)) => Report::Done(Box::default()),
                     Ok(Err(Stop::Failed(e))) => Report::Failed(JobError::Operator {
                         op: e
                             .op
@@ -222,9 +229,13 @@ fn control(
         cancel_all(&mut commands);
     }
     let mut outstanding = threads.len();
+    let mut metrics = Metrics::default();
     while outstanding > 0 {
         match reports.pop(WaitStrategy::default()) {
-            Ok(Report::Done) => outstanding -= 1,
+            Ok(Report::Done(m)) => {
+                outstanding -= 1;
+                metrics.merge(&m);
+            }
             Ok(Report::Failed(e)) => {
                 outstanding -= 1;
                 if first_error.is_none() {
@@ -238,5 +249,5 @@ fn control(
     for t in threads {
         let _ = t.join();
     }
-    first_error.map_or(Ok(()), Err)
+    first_error.map_or(Ok(metrics), Err)
 }
