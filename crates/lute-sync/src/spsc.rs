@@ -49,7 +49,7 @@ use crate::error::{PopError, PushError, check_capacity};
 use crate::primitive::{Arc, AtomicBool, AtomicUsize, Ordering, PUBLISH, UnsafeCell};
 use crate::wait::{Notifier, WaitStrategy};
 use crossbeam_utils::CachePadded;
-use std::mem::MaybeUninit;
+use std::mem::{ManuallyDrop, MaybeUninit};
 
 /// State shared by the two ends.
 struct Shared<T> {
@@ -228,14 +228,14 @@ pub(crate) fn channel_with_notifier<T>(
         Producer {
             view: View::new(&shared),
             cap: capacity,
-            shared: shared.clone(),
+            shared: ManuallyDrop::new(shared.clone()),
             tail: 0,
             cached_head: 0,
         },
         Consumer {
             view: View::new(&shared),
             cap: capacity,
-            shared,
+            shared: ManuallyDrop::new(shared),
             head: 0,
             cached_tail: 0,
         },
@@ -244,7 +244,8 @@ pub(crate) fn channel_with_notifier<T>(
 
 /// The writing end of an SPSC ring. Not `Clone`: exactly one producer exists.
 pub struct Producer<T> {
-    shared: Arc<Shared<T>>,
+    /// Released in `Drop` (by `hang_up`), not by drop glue: see the `NB` there.
+    shared: ManuallyDrop<Arc<Shared<T>>>,
     view: View<T>,
     /// Copy of the capacity (read-only), kept next to the indices.
     cap: usize,
@@ -313,7 +314,7 @@ impl<T> Producer<T> {
     #[inline(always)]
     pub fn try_push(&mut self, value: T) -> Result<(), PushError<T>> {
         if self.free_slots() == 0 {
-            return Err(self.full_error(value));
+            return Err(Self::full_error(&self.shared, value));
         }
         // SAFETY: the slot at `tail` is free (tail - head < capacity) and only this producer
         // writes free slots.
@@ -323,11 +324,17 @@ impl<T> Producer<T> {
         Ok(())
     }
 
-    /// The error for a full ring (kept out of line: the hot loop stays small).
+    /// The error for a full ring.
+    ///
+    /// NB: kept out of line so the hot loop stays small, and given the shared state rather
+    /// than `&self`, so that `self` never escapes the caller's loop and its indices stay in
+    /// registers (an out-of-line `&self` pins them to the stack: a store and a reload per
+    /// item). See the `channels` benchmark (`ours_single`).
     #[cold]
     #[inline(never)]
-    fn full_error(&self, value: T) -> PushError<T> {
-        if self.is_abandoned() {
+    fn full_error(shared: &Shared<T>, value: T) -> PushError<T> {
+        // Acquire: pairs with the consumer's Release store in its Drop.
+        if !shared.cold.consumer_alive.load(Ordering::Acquire) {
             PushError::Disconnected(value)
         } else {
             PushError::Full(value)
@@ -409,7 +416,7 @@ impl<T> Producer<T> {
         match self.try_push(value) {
             Ok(()) => {}
             Err(PushError::Full(v)) => {
-                let shared = self.shared.clone();
+                let shared = Arc::clone(&self.shared);
                 let mut pending = Some(v);
                 shared.cold.not_full.wait_until(wait, || {
                     let v = pending.take().expect("value present until pushed");
@@ -438,20 +445,35 @@ impl<T> Producer<T> {
 }
 
 impl<T> Drop for Producer<T> {
+    /// NB: the whole drop glue is this small inline function (`shared` is `ManuallyDrop`, its
+    /// `Arc` is released out of line in `hang_up`), so no out-of-line call ever receives the
+    /// address of a `Producer`. Otherwise a caller that owns the `Producer` around a push loop
+    /// must keep `tail` and `cached_head` in memory, a store and reload per item, instead of
+    /// registers. See the `channels` benchmark (`ours_single`).
+    #[inline]
     fn drop(&mut self) {
         self.publish();
-        // Release: everything published happens before the consumer sees the producer gone.
-        self.shared
-            .cold
-            .producer_alive
-            .store(false, Ordering::Release);
-        self.shared.cold.not_empty.notify();
+        // SAFETY: `shared` is taken exactly once, here, and not used after.
+        let shared = unsafe { ManuallyDrop::take(&mut self.shared) };
+        Self::hang_up(shared);
+    }
+}
+
+impl<T> Producer<T> {
+    #[cold]
+    #[inline(never)]
+    fn hang_up(shared: Arc<Shared<T>>) {
+        // Release: everything published (the store of `tail` just before, in `drop`) happens
+        // before the consumer sees the producer gone.
+        shared.cold.producer_alive.store(false, Ordering::Release);
+        shared.cold.not_empty.notify();
     }
 }
 
 /// The reading end of an SPSC ring. Not `Clone`: exactly one consumer exists.
 pub struct Consumer<T> {
-    shared: Arc<Shared<T>>,
+    /// Released in `Drop` (by `hang_up`), not by drop glue: see the `NB` there.
+    shared: ManuallyDrop<Arc<Shared<T>>>,
     view: View<T>,
     /// Copy of the capacity (read-only), kept next to the indices.
     cap: usize,
@@ -505,10 +527,18 @@ impl<T> Consumer<T> {
 
     /// The error for an empty ring: `Disconnected` only if the producer is gone *and* a fresh
     /// read of `tail` (after seeing it gone) still shows nothing, so no item is lost.
+    ///
+    /// NB: out of line and without `&self`, as [`Producer`]'s `full_error`, so the caller's
+    /// indices stay in registers.
     #[cold]
     #[inline(never)]
-    fn empty_error(&mut self) -> PopError {
-        if self.is_abandoned() && self.refresh_available() == 0 {
+    fn empty_error(shared: &Shared<T>, head: usize) -> PopError {
+        // Acquire (flag): pairs with the producer's Release store in its Drop, so its final
+        // publication of `tail` happens before the load below. Acquire (`tail`): as in
+        // `available`; a non-empty answer is left to the caller's next call, which reloads it.
+        if !shared.cold.producer_alive.load(Ordering::Acquire)
+            && shared.tail.load(Ordering::Acquire) == head
+        {
             PopError::Disconnected
         } else {
             PopError::Empty
@@ -529,7 +559,7 @@ impl<T> Consumer<T> {
     #[inline(always)]
     pub fn try_pop(&mut self) -> Result<T, PopError> {
         if self.available() == 0 {
-            return Err(self.empty_error());
+            return Err(Self::empty_error(&self.shared, self.head));
         }
         // SAFETY: head < tail, so the slot is initialised, and only this consumer reads it;
         // it becomes free (logically uninitialised) when `head` advances below.
@@ -627,7 +657,7 @@ impl<T> Consumer<T> {
         let v = match self.try_pop() {
             Ok(v) => v,
             Err(PopError::Empty) => {
-                let shared = self.shared.clone();
+                let shared = Arc::clone(&self.shared);
                 shared
                     .cold
                     .not_empty
@@ -651,14 +681,23 @@ impl<T> Consumer<T> {
 }
 
 impl<T> Drop for Consumer<T> {
+    /// NB: inline, the rest out of line, as for [`Producer`]'s `Drop`.
+    #[inline]
     fn drop(&mut self) {
         self.publish();
-        // Release: pairs with the producer's Acquire load in `is_abandoned`.
-        self.shared
-            .cold
-            .consumer_alive
-            .store(false, Ordering::Release);
-        self.shared.cold.not_full.notify();
+        // SAFETY: `shared` is taken exactly once, here, and not used after.
+        let shared = unsafe { ManuallyDrop::take(&mut self.shared) };
+        Self::hang_up(shared);
+    }
+}
+
+impl<T> Consumer<T> {
+    #[cold]
+    #[inline(never)]
+    fn hang_up(shared: Arc<Shared<T>>) {
+        // Release: pairs with the producer's Acquire load in `is_abandoned` / `full_error`.
+        shared.cold.consumer_alive.store(false, Ordering::Release);
+        shared.cold.not_full.notify();
     }
 }
 
