@@ -189,23 +189,7 @@ impl<A: Send + 'static, B: Send + 'static> Tagger<B> for ToRight<A> {
     }
 }
 
-/// Applies a [`Tagger`] as an operator (used when an exchange is fused away).
-#[derive(Debug, Clone)]
-pub struct TagOp<G>(G);
-impl<A, G: Tagger<A>> Operator<A> for TagOp<G> {
-    type Out = G::Out;
-    #[inline(always)]
-    fn process<E: crate::Emit<G::Out>>(
-        &mut self,
-        ts: EventTime,
-        x: A,
-        out: &mut E,
-    ) -> Result<(), OperatorError> {
-        out.emit(ts, self.0.tag(x))
-    }
-}
-
-/// A downstream behind a [`Tagger`].
+/// A downstream behind a tag (the records of one side of a join become `Side` values).
 pub struct TagDown<D, G> {
     down: D,
     tag: G,
@@ -219,6 +203,9 @@ impl<A, G: Tagger<A>, D: Downstream<G::Out>> crate::Emit<A> for TagDown<D, G> {
 }
 
 impl<A, G: Tagger<A>, D: Downstream<G::Out>> Downstream<A> for TagDown<D, G> {
+    fn metrics(&self, m: &mut Metrics) {
+        self.down.metrics(m);
+    }
     fn ready(&self) -> bool {
         self.down.ready()
     }
@@ -252,6 +239,10 @@ impl<T, C: Operator<T>, D: Downstream<C::Out>> crate::Emit<T> for Fused<C, D> {
 }
 
 impl<T, C: Operator<T>, D: Downstream<C::Out>> Downstream<T> for Fused<C, D> {
+    fn metrics(&self, m: &mut Metrics) {
+        self.chain.metrics(m);
+        self.down.metrics(m);
+    }
     fn ready(&self) -> bool {
         self.down.ready()
     }

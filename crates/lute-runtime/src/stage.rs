@@ -31,6 +31,8 @@ pub trait Stage: Send {
 
 /// Where a stage's chain output goes.
 pub trait Downstream<T>: Emit<T> + Send {
+    /// Adds the counters of operators inside the downstream (a fused chain) to `m`.
+    fn metrics(&self, _m: &mut Metrics) {}
     fn ready(&self) -> bool;
     fn maintain(&mut self, now: Instant) -> Result<bool, OperatorError>;
     fn watermark(&mut self, w: EventTime) -> Result<(), OperatorError>;
@@ -145,6 +147,7 @@ where
 
     fn metrics(&self, m: &mut Metrics) {
         self.chain.metrics(m);
+        self.down.metrics(m);
     }
 
     fn step(&mut self, now: Instant, budget: usize) -> Result<Step, OperatorError> {
@@ -247,6 +250,7 @@ where
 
     fn metrics(&self, m: &mut Metrics) {
         self.chain.metrics(m);
+        self.down.metrics(m);
     }
 
     fn step(&mut self, now: Instant, budget: usize) -> Result<Step, OperatorError> {

@@ -103,10 +103,13 @@ fn sliding_topk_matches_reference() {
             (end, v)
         })
         .collect();
+    let entries: usize = expect.iter().map(|(_, v)| v.len()).sum();
     for w in WORKERS {
         let cands = jobs::sliding_topk(input.clone(), size, slide, k)
             .run_sorted(&config(w))
             .unwrap();
+        // After the second exchange (by window end) each window's top k is exact.
+        assert_eq!(cands.len(), entries, "{w} workers: exact top k per window");
         assert_eq!(global_top_k(&cands, k), expect, "{w} workers");
     }
 }
@@ -150,6 +153,104 @@ fn session_sum_matches_reference() {
     }
 }
 
+fn ref_join(
+    orders: &[(EventTime, Event)],
+    payments: &[(EventTime, Event)],
+    size: i64,
+) -> Vec<(EventTime, (u32, i64, i64))> {
+    let mut left: BTreeMap<(i64, u32), Vec<i64>> = BTreeMap::new();
+    for (ts, o) in orders.iter().filter(|(_, e)| !e.late && e.value > 0) {
+        left.entry((ts.div_euclid(size), o.key))
+            .or_default()
+            .push(o.value);
+    }
+    let mut out = Vec::new();
+    for (ts, p) in payments.iter().filter(|(_, e)| !e.late) {
+        let w = ts.div_euclid(size);
+        for o in left.get(&(w, p.key)).into_iter().flatten() {
+            out.push(((w + 1) * size - 1, (p.key, *o, p.value)));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn windowed_join_matches_reference() {
+    let orders = jobs::events(8_000, 64, 41);
+    let payments = jobs::events(8_000, 64, 43);
+    let expect = ref_join(&orders, &payments, 100);
+    assert!(expect.len() > 1_000, "the join has pairs: {}", expect.len());
+    for w in WORKERS {
+        let job = jobs::orders_payments(orders.clone(), payments.clone(), 100);
+        let got = job.run_sorted(&config(w)).unwrap();
+        assert_eq!(got, expect, "{w} workers");
+        let late = orders.iter().filter(|(_, e)| e.late && e.value > 0).count()
+            + payments.iter().filter(|(_, e)| e.late).count();
+        assert_eq!(
+            job.metrics().get("orders x payments", "late_dropped"),
+            Some(late as u64),
+            "{w} workers"
+        );
+    }
+}
+
+#[test]
+fn union_matches_reference() {
+    let a = jobs::events(10_000, 16, 51);
+    let b = jobs::events(7_000, 16, 53);
+    let both: Vec<_> = a.iter().chain(&b).copied().collect();
+    let expect = ref_window_sum(&both, 100);
+    for w in WORKERS {
+        let got = jobs::union_sum(a.clone(), b.clone(), 100)
+            .run_sorted(&config(w))
+            .unwrap();
+        assert_eq!(got, expect, "{w} workers");
+    }
+}
+
+#[test]
+fn late_events_go_to_the_side_output() {
+    let input = jobs::events(10_000, 16, 61);
+    let mut late: Vec<(u32, i64)> = input
+        .iter()
+        .filter(|(_, e)| e.late)
+        .map(|(_, e)| (e.key, e.value))
+        .collect();
+    late.sort_unstable();
+    assert!(!late.is_empty());
+    let expect = ref_window_sum(&input, 100);
+    for w in WORKERS {
+        let job = jobs::window_sum_with_late(input.clone(), 100);
+        let got = job.run_sorted(&config(w)).unwrap();
+        let mut side: Vec<(u32, i64)> = got.iter().filter_map(|(_, r)| r.err()).collect();
+        side.sort_unstable();
+        assert_eq!(side, late, "{w} workers: exactly the late events");
+        let windows: Vec<_> = got
+            .iter()
+            .filter_map(|(t, r)| r.ok().map(|x| (*t, x)))
+            .collect();
+        assert_eq!(windows, expect, "{w} workers");
+        assert_eq!(
+            job.metrics().get("sum", "late_emitted"),
+            Some(late.len() as u64)
+        );
+    }
+    // The default policy drops and counts.
+    let job = jobs::window_sum(input.clone(), 100);
+    job.run_sorted(&config(2)).unwrap();
+    assert_eq!(
+        job.metrics().get("sum", "late_dropped"),
+        Some(late.len() as u64),
+        "{}",
+        job.metrics()
+    );
+    assert_eq!(
+        job.metrics().get("sum", "late_dropped"),
+        Some(late.len() as u64)
+    );
+}
+
 fn digest<T: Hash>(v: &T) -> u64 {
     let mut h = DefaultHasher::new();
     v.hash(&mut h);
@@ -187,6 +288,28 @@ fn sliding_topk_is_deterministic() {
             .run_sorted(&c)
             .unwrap();
         global_top_k(&cands, 3)
+    });
+}
+
+#[test]
+fn windowed_join_is_deterministic() {
+    let orders = jobs::events(3_000, 16, 71);
+    let payments = jobs::events(3_000, 16, 73);
+    one_digest(|c| {
+        jobs::orders_payments(orders.clone(), payments.clone(), 100)
+            .run_sorted(&c)
+            .unwrap()
+    });
+}
+
+#[test]
+fn union_is_deterministic() {
+    let a = jobs::events(3_000, 8, 75);
+    let b = jobs::events(2_000, 8, 77);
+    one_digest(|c| {
+        jobs::union_sum(a.clone(), b.clone(), 100)
+            .run_sorted(&c)
+            .unwrap()
     });
 }
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use lute_runtime::job::{self, Collect};
+use lute_runtime::window_op::Windowed;
 use lute_runtime::{Emit, EventTime, Operator, OperatorError, VecSource, WatermarkStrategy};
 use lute_window::ops::{Count, Sum};
 use lute_window::window::{SlidingSpec, WindowResult};
@@ -212,6 +213,9 @@ pub fn sliding_topk(
             Sum,
         )
         .expect("valid window")
+        // A second exchange: every key's result for one window meets on one worker, so each
+        // worker emits the exact top k of the windows it owns.
+        .key_by("by window", |(_, r): &(u32, WindowResult<i64>)| r.end)
         .apply("top k", TopK::new(k))
         .collect()
 }
@@ -231,6 +235,83 @@ pub fn global_top_k(
             v.sort_by(|a, b| b.cmp(a));
             v.truncate(k);
             (end, v)
+        })
+        .collect()
+}
+
+/// An order (left side of [`orders_payments`]).
+pub type Order = Event;
+/// A payment (right side of [`orders_payments`]).
+pub type Payment = Event;
+
+/// Windowed join: per customer key and tumbling window of `size`, every (order, payment) pair:
+/// `(key, order value, payment value)`, emitted at the window's end.
+pub fn orders_payments(
+    orders: Vec<(EventTime, Order)>,
+    payments: Vec<(EventTime, Payment)>,
+    size: i64,
+) -> Collect<(u32, i64, i64)> {
+    let payments = job::source("payments", VecSource::new(payments), wm());
+    job::source("orders", VecSource::new(orders), wm())
+        .filter("big orders", |o: &Order| o.value > 0)
+        .window_join(
+            "orders x payments",
+            payments,
+            |o: &Order| o.key,
+            |p: &Payment| p.key,
+            SlidingSpec::tumbling(size),
+            |k: &u32, o: &Order, p: &Payment| (*k, o.value, p.value),
+        )
+        .expect("valid window")
+        .collect()
+}
+
+/// Union of two event streams, then a keyed tumbling-window sum: `(key, window start, sum)`.
+pub fn union_sum(
+    a: Vec<(EventTime, Event)>,
+    b: Vec<(EventTime, Event)>,
+    size: i64,
+) -> Collect<(u32, i64, i64)> {
+    let b = job::source("b", VecSource::new(b), wm());
+    job::source("a", VecSource::new(a), wm())
+        .union("a + b", b)
+        .key_by("by key", |e: &Event| e.key)
+        .window(
+            "sum",
+            |e: &Event| e.key,
+            |e: Event| e.value,
+            &[SlidingSpec::tumbling(size)],
+            Sum,
+        )
+        .expect("valid window")
+        .map("format", |(k, r): (u32, WindowResult<i64>)| {
+            (k, r.start, r.value)
+        })
+        .collect()
+}
+
+/// A window sum `(key, window start, sum)` or a late event `(key, value)`.
+pub type WindowOrLate = Result<(u32, i64, i64), (u32, i64)>;
+
+/// Keyed tumbling-window sum whose late events come out as a side output:
+/// `Ok((key, window start, sum))` or `Err(late event)`.
+pub fn window_sum_with_late(
+    input: Vec<(EventTime, Event)>,
+    size: i64,
+) -> Collect<WindowOrLate> {
+    job::source("events", VecSource::new(input), wm())
+        .key_by("by key", |e: &Event| e.key)
+        .window_with_late(
+            "sum",
+            |e: &Event| e.key,
+            |e: Event| e.value,
+            &[SlidingSpec::tumbling(size)],
+            Sum,
+        )
+        .expect("valid window")
+        .map("split", |w: Windowed<u32, i64, Event>| match w {
+            Windowed::Window(k, r) => Ok((k, r.start, r.value)),
+            Windowed::Late(e) => Err((e.key, e.value)),
         })
         .collect()
 }

@@ -1,0 +1,16 @@
+// The two sides of a join must have the same key type.
+use lute_runtime::{VecSource, WatermarkStrategy, job};
+use lute_window::window::SlidingSpec;
+
+fn main() {
+    let right = job::source("r", VecSource::new(vec![(0, "a")]), WatermarkStrategy::default());
+    let _ = job::source("l", VecSource::new(vec![(0, 1u64)]), WatermarkStrategy::default())
+        .window_join(
+            "j",
+            right,
+            |x: &u64| *x,
+            |s: &&str| s.to_string(),
+            SlidingSpec::tumbling(10),
+            |_k: &u64, a: &u64, _b: &&str| *a,
+        );
+}
