@@ -26,11 +26,34 @@ pub enum Idle {
     },
     /// Spin forever (dedicated, pinned cores only).
     Spin,
+    /// Spin `spins` rounds, yield `yields` rounds, then park the thread until a peer gives it
+    /// work (its doorbell: see `bell` in the crate source) or `timeout` passes (capped at the
+    /// flush deadline, so open batches are still flushed and idle sources polled). An idle job
+    /// costs no CPU; the price is a `SeqCst` fence per message sent or received.
+    SpinYieldPark {
+        /// Idle rounds spent spinning.
+        spins: u32,
+        /// Idle rounds spent yielding after spinning.
+        yields: u32,
+        /// Longest park.
+        timeout: std::time::Duration,
+    },
 }
 
 impl Default for Idle {
     fn default() -> Self {
         Self::SpinThenYield { spins: 64 }
+    }
+}
+
+impl Idle {
+    /// Spin 64 rounds, yield 16, then park for at most 1 ms.
+    pub fn park() -> Self {
+        Self::SpinYieldPark {
+            spins: 64,
+            yields: 16,
+            timeout: std::time::Duration::from_millis(1),
+        }
     }
 }
 
@@ -110,6 +133,12 @@ impl Config {
     /// Sets the flush deadline.
     pub fn flush_deadline(mut self, d: Duration) -> Self {
         self.flush_deadline = d;
+        self
+    }
+
+    /// Sets the idle strategy.
+    pub fn idle(mut self, idle: Idle) -> Self {
+        self.idle = idle;
         self
     }
 

@@ -23,11 +23,13 @@
 //! determinism keep their sources from going idle). A watermark repeated while a sender is
 //! backpressured changes nothing, so it is never needed for progress.
 
+use crate::bell::Bells;
 use crate::error::OperatorError;
 use crate::operator::{Emit, EventTime};
 use lute_sync::{Batch, BatchPool, PopError, PushError, WaitStrategy, spsc};
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// What travels through an exchange ring.
@@ -140,6 +142,10 @@ impl<T> Partition<T> for Forward {
 pub(crate) struct ExchangeSender<T, KF> {
     key: KF,
     rings: Vec<spsc::Producer<Message<T>>>,
+    /// The worker each ring goes to.
+    peers: Vec<usize>,
+    /// Doorbells, when workers park (rung after every push).
+    bells: Option<Arc<Bells>>,
     pool: BatchPool<(EventTime, T)>,
     open: Vec<Option<Batch<(EventTime, T)>>>,
     opened_at: Vec<Instant>,
@@ -151,6 +157,7 @@ impl<T, KF> ExchangeSender<T, KF> {
     pub(crate) fn new(
         key: KF,
         rings: Vec<spsc::Producer<Message<T>>>,
+        peers: Vec<usize>,
         batch_size: usize,
         capacity: usize,
         deadline: Duration,
@@ -160,6 +167,8 @@ impl<T, KF> ExchangeSender<T, KF> {
         Ok(Self {
             key,
             rings,
+            peers,
+            bells: None,
             pool,
             open: (0..n).map(|_| None).collect(),
             opened_at: vec![Instant::now(); n],
@@ -168,11 +177,26 @@ impl<T, KF> ExchangeSender<T, KF> {
         })
     }
 
+    /// Rings the doorbells of the receiving workers when workers park.
+    pub(crate) fn set_bells(&mut self, bells: &Arc<Bells>) {
+        self.bells = Some(bells.clone());
+    }
+
+    #[inline]
+    fn ring(&self, d: usize) {
+        if let Some(b) = &self.bells {
+            b.ring(self.peers[d]);
+        }
+    }
+
     /// Sends `msg` to `d`, or queues it behind earlier pending messages.
     fn enqueue(&mut self, d: usize, msg: Message<T>) -> Result<(), OperatorError> {
         if self.pending[d].is_empty() {
             match self.rings[d].try_push(msg) {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.ring(d);
+                    return Ok(());
+                }
                 Err(PushError::Full(m)) => self.pending[d].push_back(m),
                 Err(PushError::Disconnected(_)) => return Err(peer_lost(d)),
             }
@@ -196,7 +220,10 @@ impl<T, KF> ExchangeSender<T, KF> {
         for d in 0..self.rings.len() {
             while let Some(m) = self.pending[d].pop_front() {
                 match self.rings[d].try_push(m) {
-                    Ok(()) => moved = true,
+                    Ok(()) => {
+                        moved = true;
+                        self.ring(d);
+                    }
                     Err(PushError::Full(m)) => {
                         self.pending[d].push_front(m);
                         break;
@@ -287,6 +314,8 @@ impl Head {
 /// One input of a receiver.
 struct Input<T> {
     rx: spsc::Consumer<Message<T>>,
+    /// The worker that sends on this ring.
+    peer: usize,
     /// Current batch, reversed so that the next record is `last()`.
     cur: Option<Batch<(EventTime, T)>>,
     /// A marker read from the ring and not yet merged.
@@ -298,7 +327,8 @@ struct Input<T> {
 
 impl<T> Input<T> {
     /// The head of this input, reading the ring if needed; `None` if it has nothing now.
-    fn head(&mut self, from: usize) -> Result<Option<Head>, OperatorError> {
+    /// A message taken from the ring frees a slot: the sender's bell is rung (if parking).
+    fn head(&mut self, from: usize, bells: Option<&Bells>) -> Result<Option<Head>, OperatorError> {
         loop {
             if let Some(b) = &self.cur {
                 if let Some((t, _)) = b.last() {
@@ -309,7 +339,13 @@ impl<T> Input<T> {
             if let Some(m) = self.marker {
                 return Ok(Some(m));
             }
-            match self.rx.try_pop() {
+            let m = self.rx.try_pop();
+            if m.is_ok()
+                && let Some(b) = bells
+            {
+                b.ring(self.peer);
+            }
+            match m {
                 Ok(Message::Data(mut b)) => {
                     self.idle = false;
                     b.reverse();
@@ -351,6 +387,7 @@ pub(crate) enum Merged<T> {
 /// The receiving side of an exchange on one worker.
 pub(crate) struct ExchangeReceiver<T> {
     inputs: Vec<Input<T>>,
+    bells: Option<Arc<Bells>>,
     watermark: EventTime,
     ended: bool,
     /// `Merged::Idle` was returned and no item since.
@@ -363,12 +400,15 @@ pub(crate) struct ExchangeReceiver<T> {
 }
 
 impl<T> ExchangeReceiver<T> {
-    pub(crate) fn new(rings: Vec<spsc::Consumer<Message<T>>>) -> Self {
+    /// A receiver merging `rings`, each with the worker that sends on it.
+    pub(crate) fn new(rings: Vec<(spsc::Consumer<Message<T>>, usize)>) -> Self {
         Self {
+            bells: None,
             inputs: rings
                 .into_iter()
-                .map(|rx| Input {
+                .map(|(rx, peer)| Input {
                     rx,
+                    peer,
                     cur: None,
                     marker: None,
                     watermark: EventTime::MIN,
@@ -381,6 +421,11 @@ impl<T> ExchangeReceiver<T> {
             idle_out: false,
             run: None,
         }
+    }
+
+    /// Rings the senders' doorbells when a message is taken (workers park).
+    pub(crate) fn set_bells(&mut self, bells: &Arc<Bells>) {
+        self.bells = Some(bells.clone());
     }
 
     /// Takes the next item of the data-defined merge (see the module docs).
@@ -406,7 +451,7 @@ impl<T> ExchangeReceiver<T> {
                 continue;
             }
             live += 1;
-            match self.inputs[i].head(i)? {
+            match self.inputs[i].head(i, self.bells.as_deref())? {
                 Some(h) => {
                     let (t, kind) = h.key();
                     match best {
@@ -522,7 +567,7 @@ mod tests {
             assert!(t0.try_push(Message::Watermark(4)).is_ok());
             assert!(t1.try_push(Message::End).is_ok());
             assert!(t0.try_push(Message::End).is_ok());
-            let mut rx = ExchangeReceiver::new(vec![r0, r1]);
+            let mut rx = ExchangeReceiver::new(vec![(r0, 0), (r1, 1)]);
             let mut out = Vec::new();
             loop {
                 match rx.next().unwrap() {

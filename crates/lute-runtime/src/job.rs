@@ -72,7 +72,7 @@ impl Names {
 type Stages = Vec<Vec<Box<dyn Stage>>>;
 /// Per worker: the rings its receiver merges, in input order.
 #[doc(hidden)]
-pub struct Inboxes<T>(Vec<Vec<spsc::Consumer<Message<T>>>>);
+pub struct Inboxes<T>(Vec<Vec<(spsc::Consumer<Message<T>>, usize)>>);
 
 fn chain_line(s: &mut String, indent: &str, names: &[Arc<str>]) {
     if names.is_empty() {
@@ -203,6 +203,9 @@ impl<A, G: Tagger<A>, D: Downstream<G::Out>> crate::Emit<A> for TagDown<D, G> {
 }
 
 impl<A, G: Tagger<A>, D: Downstream<G::Out>> Downstream<A> for TagDown<D, G> {
+    fn set_bells(&mut self, bells: &Arc<crate::bell::Bells>) {
+        self.down.set_bells(bells);
+    }
     fn metrics(&self, m: &mut Metrics) {
         self.down.metrics(m);
     }
@@ -239,6 +242,9 @@ impl<T, C: Operator<T>, D: Downstream<C::Out>> crate::Emit<T> for Fused<C, D> {
 }
 
 impl<T, C: Operator<T>, D: Downstream<C::Out>> Downstream<T> for Fused<C, D> {
+    fn set_bells(&mut self, bells: &Arc<crate::bell::Bells>) {
+        self.down.set_bells(bells);
+    }
     fn metrics(&self, m: &mut Metrics) {
         self.chain.metrics(m);
         self.down.metrics(m);
@@ -315,15 +321,18 @@ where
         let mut senders = Vec::with_capacity(n);
         for w in 0..n {
             let mut rings = Vec::with_capacity(fan);
+            let mut peers = Vec::with_capacity(fan);
             for j in 0..fan {
                 let dest = if fan == n { j } else { w };
                 let (tx, rx) = spsc::channel(config.channel_capacity)?;
                 rings.push(tx);
-                inboxes.0[dest].push(rx);
+                peers.push(dest);
+                inboxes.0[dest].push((rx, w));
             }
             senders.push(Some(ExchangeSender::new(
                 self.part.clone(),
                 rings,
+                peers,
                 config.batch_size,
                 config.channel_capacity,
                 config.flush_deadline,

@@ -51,6 +51,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bell;
 pub mod config;
 pub mod error;
 pub mod exchange;

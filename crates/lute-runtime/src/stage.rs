@@ -5,11 +5,13 @@
 //!   a chain that ends in a sink).
 //! - [`ExchangeStage`]: exchange receiver (data-defined merge) → chain → downstream.
 
+use crate::bell::Bells;
 use crate::error::OperatorError;
 use crate::exchange::{ExchangeReceiver, ExchangeSender, Merged, Message, Partition};
 use crate::operator::{Context, Emit, EventTime, Metrics, Operator};
 use crate::sink::Terminal;
 use crate::source::{Source, SourceStatus, WatermarkStrategy};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// One step's outcome.
@@ -27,12 +29,16 @@ pub trait Stage: Send {
     fn step(&mut self, now: Instant, budget: usize) -> Result<Step, OperatorError>;
     /// Adds the chain's counters to `m`.
     fn metrics(&self, m: &mut Metrics);
+    /// Workers park: ring `bells` when giving a peer work (see `bell`).
+    fn set_bells(&mut self, bells: &Arc<Bells>);
 }
 
 /// Where a stage's chain output goes.
 pub trait Downstream<T>: Emit<T> + Send {
     /// Adds the counters of operators inside the downstream (a fused chain) to `m`.
     fn metrics(&self, _m: &mut Metrics) {}
+    /// Workers park: ring `bells` when giving a peer work.
+    fn set_bells(&mut self, _bells: &Arc<Bells>) {}
     fn ready(&self) -> bool;
     fn maintain(&mut self, now: Instant) -> Result<bool, OperatorError>;
     fn watermark(&mut self, w: EventTime) -> Result<(), OperatorError>;
@@ -59,6 +65,9 @@ impl Downstream<()> for Terminal {
 }
 
 impl<T: Send, P: Partition<T>> Downstream<T> for ExchangeSender<T, P> {
+    fn set_bells(&mut self, bells: &Arc<Bells>) {
+        ExchangeSender::set_bells(self, bells);
+    }
     fn ready(&self) -> bool {
         ExchangeSender::ready(self)
     }
@@ -148,6 +157,10 @@ where
     fn metrics(&self, m: &mut Metrics) {
         self.chain.metrics(m);
         self.down.metrics(m);
+    }
+
+    fn set_bells(&mut self, bells: &Arc<Bells>) {
+        self.down.set_bells(bells);
     }
 
     fn step(&mut self, now: Instant, budget: usize) -> Result<Step, OperatorError> {
@@ -251,6 +264,11 @@ where
     fn metrics(&self, m: &mut Metrics) {
         self.chain.metrics(m);
         self.down.metrics(m);
+    }
+
+    fn set_bells(&mut self, bells: &Arc<Bells>) {
+        self.rx.set_bells(bells);
+        self.down.set_bells(bells);
     }
 
     fn step(&mut self, now: Instant, budget: usize) -> Result<Step, OperatorError> {

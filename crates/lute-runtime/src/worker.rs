@@ -9,8 +9,10 @@
 //! operation on the data path is non-blocking and reports a dropped peer.
 //!
 //! A worker runs a static round-robin schedule over its stages (no work stealing). When no
-//! stage made progress it backs off per [`Idle`]: spin, then yield to the OS.
+//! stage made progress it backs off per [`Idle`]: spin, then yield to the OS, then (with
+//! [`Idle::SpinYieldPark`]) park until a peer rings its doorbell (see `bell`).
 
+use crate::bell::Bells;
 use crate::config::{Config, Idle, Pinning};
 use crate::error::{JobError, OperatorError};
 use crate::operator::{Context, Metrics, current_op, set_current_op};
@@ -49,6 +51,7 @@ struct Worker {
     stages: Vec<Box<dyn Stage>>,
     commands: spsc::Consumer<Command>,
     config: Config,
+    bells: Option<Arc<Bells>>,
 }
 
 impl Worker {
@@ -60,6 +63,15 @@ impl Worker {
         for s in &mut self.stages {
             s.open(&ctx).map_err(Stop::Failed)?;
         }
+        let bells = self.bells.clone();
+        if let Some(b) = &bells {
+            b.register(self.index);
+            for s in &mut self.stages {
+                s.set_bells(b);
+            }
+        }
+        // Parking: the flag is raised and the next round is the re-check (see `bell`).
+        let mut armed = false;
         let mut done = vec![false; self.stages.len()];
         let mut idle_rounds = 0u32;
         #[cfg(feature = "perturb")]
@@ -88,6 +100,10 @@ impl Worker {
             }
             if progress {
                 idle_rounds = 0;
+                if armed && let Some(b) = &bells {
+                    b.awake(self.index);
+                    armed = false;
+                }
             } else {
                 idle_rounds = idle_rounds.saturating_add(1);
                 match self.config.idle {
@@ -96,6 +112,28 @@ impl Worker {
                         std::hint::spin_loop();
                     }
                     Idle::SpinThenYield { .. } => std::thread::yield_now(),
+                    Idle::SpinYieldPark {
+                        spins,
+                        yields,
+                        timeout,
+                    } => {
+                        if idle_rounds <= spins {
+                            std::hint::spin_loop();
+                        } else if idle_rounds <= spins.saturating_add(yields) {
+                            std::thread::yield_now();
+                        } else if let Some(b) = &bells {
+                            if armed {
+                                // The re-check round found nothing: sleep until rung, or
+                                // until an open batch's deadline or an idle source's poll.
+                                std::thread::park_timeout(timeout.min(self.config.flush_deadline));
+                                b.awake(self.index);
+                                armed = false;
+                            } else {
+                                b.arm(self.index);
+                                armed = true;
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -154,7 +192,9 @@ fn control(
     let (report_tx, mut reports) = mpsc::channel::<Report>((2 * workers).next_power_of_two())
         .map_err(|e| JobError::Spawn(e.to_string()))?;
     let mut commands = Vec::with_capacity(workers);
-    let mut threads = Vec::with_capacity(workers);
+    let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::with_capacity(workers);
+    let bells =
+        matches!(config.idle, Idle::SpinYieldPark { .. }).then(|| Arc::new(Bells::new(workers)));
     let mut first_error = None;
     for (index, stages) in per_worker.into_iter().enumerate() {
         let (cmd_tx, cmd_rx) = spsc::channel(2).map_err(|e| JobError::Spawn(e.to_string()))?;
@@ -165,6 +205,7 @@ fn control(
             stages,
             commands: cmd_rx,
             config: config.clone(),
+            bells: bells.clone(),
         };
         let tx = report_tx.clone();
         let names = names.clone();
@@ -220,13 +261,19 @@ fn control(
         }
     }
     drop(report_tx);
-    let cancel_all = |commands: &mut Vec<spsc::Producer<Command>>| {
+    // Pushes `Cancel` to every worker, then unparks it (a parked worker sees the command on
+    // waking; an unpark before its park is kept as the thread's token).
+    let cancel_all = |commands: &mut Vec<spsc::Producer<Command>>,
+                      threads: &[std::thread::JoinHandle<()>]| {
         for c in commands.iter_mut() {
             let _ = c.try_push(Command::Cancel);
         }
+        for t in threads {
+            t.thread().unpark();
+        }
     };
     if first_error.is_some() {
-        cancel_all(&mut commands);
+        cancel_all(&mut commands, &threads);
     }
     let mut outstanding = threads.len();
     let mut metrics = Metrics::default();
@@ -240,7 +287,7 @@ fn control(
                 outstanding -= 1;
                 if first_error.is_none() {
                     first_error = Some(e);
-                    cancel_all(&mut commands);
+                    cancel_all(&mut commands, &threads);
                 }
             }
             Err(PopError::Disconnected | PopError::Empty) => break,

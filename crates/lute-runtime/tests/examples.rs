@@ -6,7 +6,7 @@
 mod jobs;
 
 use jobs::{Event, global_top_k};
-use lute_runtime::{Config, EventTime};
+use lute_runtime::{Config, EventTime, Idle};
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -311,6 +311,28 @@ fn union_is_deterministic() {
             .run_sorted(&c)
             .unwrap()
     });
+}
+
+/// Workers that park when idle (and are woken by their peers' doorbells) give the reference
+/// output and one digest under perturbation: no lost wake-up hangs a job.
+#[test]
+fn parking_workers_match_reference() {
+    let input = jobs::events(20_000, 16, 81);
+    let expect = ref_window_sum(&input, 100);
+    let orders = jobs::events(4_000, 16, 83);
+    let payments = jobs::events(4_000, 16, 85);
+    let join = ref_join(&orders, &payments, 100);
+    for w in WORKERS {
+        for seed in 0..5 {
+            let c = config(w).idle(Idle::park()).perturb(seed + 1);
+            let got = jobs::window_sum(input.clone(), 100).run_sorted(&c).unwrap();
+            assert_eq!(got, expect, "{w} workers, seed {seed}");
+            let got = jobs::orders_payments(orders.clone(), payments.clone(), 100)
+                .run_sorted(&c)
+                .unwrap();
+            assert_eq!(got, join, "{w} workers, seed {seed}");
+        }
+    }
 }
 
 /// Without a canonical sort: the per-worker output order itself is the same in every run

@@ -3,7 +3,7 @@
 //! starts.
 
 use lute_runtime::{
-    BuildError, Config, GenSource, JobError, OperatorError, Pinning, WatermarkStrategy, job,
+    BuildError, Config, GenSource, Idle, JobError, OperatorError, Pinning, WatermarkStrategy, job,
 };
 use lute_window::ops::Sum;
 use lute_window::window::SlidingSpec;
@@ -57,7 +57,10 @@ fn operator_error_names_the_operator() {
 
 #[test]
 fn panic_after_the_exchange_names_the_operator() {
-    for workers in [1, 2, 4] {
+    for (workers, idle) in [1, 2, 4]
+        .into_iter()
+        .flat_map(|w| [(w, Idle::default()), (w, Idle::park())])
+    {
         let err = must_end(move || {
             job::source("numbers", numbers(1_000_000), WatermarkStrategy::default())
                 .key_by("by value", |x: &u64| *x)
@@ -66,7 +69,7 @@ fn panic_after_the_exchange_names_the_operator() {
                     x
                 })
                 .for_each("sink", |_, _| Ok(()))
-                .run(&Config::default().workers(workers))
+                .run(&Config::default().workers(workers).idle(idle))
                 .unwrap_err()
         });
         match &err {

@@ -295,10 +295,7 @@ pub type WindowOrLate = Result<(u32, i64, i64), (u32, i64)>;
 
 /// Keyed tumbling-window sum whose late events come out as a side output:
 /// `Ok((key, window start, sum))` or `Err(late event)`.
-pub fn window_sum_with_late(
-    input: Vec<(EventTime, Event)>,
-    size: i64,
-) -> Collect<WindowOrLate> {
+pub fn window_sum_with_late(input: Vec<(EventTime, Event)>, size: i64) -> Collect<WindowOrLate> {
     job::source("events", VecSource::new(input), wm())
         .key_by("by key", |e: &Event| e.key)
         .window_with_late(
