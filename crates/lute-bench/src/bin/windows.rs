@@ -360,6 +360,14 @@ fn main() -> anyhow::Result<()> {
         .map(|v| v.parse::<usize>())
         .transpose()?
         .unwrap_or(0);
+    // `--only a,b`: run only these sections (w1, w2, calls, bytes, w4, sliding, ...).
+    let only: Option<Vec<String>> = args
+        .rest
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.rest.get(i + 1))
+        .map(|v| v.split(',').map(str::to_owned).collect());
+    let run = |s: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == s));
     let core = pin_current(core_index);
     println!(
         "windows: quick={quick} reps={reps} pinned={core:?} load average at start: {}",
@@ -369,272 +377,316 @@ fn main() -> anyhow::Result<()> {
     let start = Instant::now();
 
     // ---------------------------------------------------------------- W1: FIFO throughput.
-    let sizes: Vec<usize> = if quick {
-        vec![16, 16 << 10]
-    } else {
-        (0..=22).step_by(2).map(|e| 1usize << e).collect()
-    };
-    let base_rounds: u64 = if quick { 2_000_000 } else { 20_000_000 };
-    let geo = |x: u64| GeoMean.lift(x as f64);
-    let bloom = |x: u64| Bloom::<64>.lift(x);
-    let mx = Max::<i64>::new();
+    if run("w1") {
+        let sizes: Vec<usize> = if quick {
+            vec![16, 16 << 10]
+        } else {
+            (0..=22).step_by(2).map(|e| 1usize << e).collect()
+        };
+        let base_rounds: u64 = if quick { 2_000_000 } else { 20_000_000 };
+        let geo = |x: u64| GeoMean.lift(x as f64);
+        let bloom = |x: u64| Bloom::<64>.lift(x);
+        let mx = Max::<i64>::new();
 
-    let sum_algos: Vec<Algo> = vec![
-        (
-            "soe_ring",
-            Box::new(|n, r| soe_ring_tput(Sum, |x| x as i64, n, r)),
-        ),
-        (
-            "soe_fifo",
-            Box::new(|n, r| fifo_tput(SoeFifo::with_capacity(Sum, n), |x| x as i64, n, r)),
-        ),
-        (
-            "daba_lite",
-            Box::new(|n, r| fifo_tput(DabaLite::with_capacity(Sum, n), |x| x as i64, n, r)),
-        ),
-        (
-            "chunked_two_stacks_lite",
-            Box::new(|n, r| {
-                fifo_tput(
-                    ChunkedTwoStacksLite::with_capacity(Sum, n),
-                    |x| x as i64,
-                    n,
-                    r,
-                )
-            }),
-        ),
-        (
-            "two_stacks_lite",
-            Box::new(|n, r| fifo_tput(TwoStacksLite::with_capacity(Sum, n), |x| x as i64, n, r)),
-        ),
-        (
-            "fiba",
-            Box::new(|n, r| fiba_tput(Sum, |x| x as i64, n, 0, r / 4)),
-        ),
-        (
-            "recalc",
-            Box::new(|n, r| {
-                fifo_tput(
-                    Recalc::with_capacity(Sum, n),
-                    |x| x as i64,
-                    n,
-                    (r / n as u64).max(1000),
-                )
-            }),
-        ),
-    ];
-    let geo_algos: Vec<Algo> = vec![
-        (
-            "soe_ring",
-            Box::new(|n, r| soe_ring_tput(GeoMean, geo, n, r / 2)),
-        ),
-        (
-            "daba_lite",
-            Box::new(|n, r| fifo_tput(DabaLite::with_capacity(GeoMean, n), geo, n, r / 2)),
-        ),
-        (
-            "chunked_two_stacks_lite",
-            Box::new(|n, r| {
-                fifo_tput(
-                    ChunkedTwoStacksLite::with_capacity(GeoMean, n),
-                    geo,
-                    n,
-                    r / 2,
-                )
-            }),
-        ),
-        (
-            "two_stacks_lite",
-            Box::new(|n, r| fifo_tput(TwoStacksLite::with_capacity(GeoMean, n), geo, n, r / 2)),
-        ),
-        (
-            "fiba",
-            Box::new(|n, r| fiba_tput(GeoMean, geo, n, 0, r / 8)),
-        ),
-    ];
-    let max_algos: Vec<Algo> = vec![
-        (
-            "daba_lite",
-            Box::new(|n, r| fifo_tput(DabaLite::with_capacity(mx, n), |x| x as i64, n, r)),
-        ),
-        (
-            "chunked_two_stacks_lite",
-            Box::new(|n, r| {
-                fifo_tput(
-                    ChunkedTwoStacksLite::with_capacity(mx, n),
-                    |x| x as i64,
-                    n,
-                    r,
-                )
-            }),
-        ),
-        (
-            "two_stacks_lite",
-            Box::new(|n, r| fifo_tput(TwoStacksLite::with_capacity(mx, n), |x| x as i64, n, r)),
-        ),
-        (
-            "fiba",
-            Box::new(|n, r| fiba_tput(mx, |x| x as i64, n, 0, r / 4)),
-        ),
-    ];
-    let bloom_algos: Vec<Algo> = vec![
-        (
-            "daba_lite",
-            Box::new(|n, r| fifo_tput(DabaLite::with_capacity(Bloom::<64>, n), bloom, n, r / 40)),
-        ),
-        (
-            "chunked_two_stacks_lite",
-            Box::new(|n, r| {
-                fifo_tput(
-                    ChunkedTwoStacksLite::with_capacity(Bloom::<64>, n),
-                    bloom,
-                    n,
-                    r / 40,
-                )
-            }),
-        ),
-        (
-            "two_stacks_lite",
-            Box::new(|n, r| {
-                fifo_tput(
-                    TwoStacksLite::with_capacity(Bloom::<64>, n),
-                    bloom,
-                    n,
-                    r / 40,
-                )
-            }),
-        ),
-        (
-            "fiba",
-            Box::new(|n, r| fiba_tput(Bloom::<64>, bloom, n, 0, r / 200)),
-        ),
-    ];
-    let groups: [(&str, &Vec<Algo>, usize); 4] = [
-        ("sum", &sum_algos, 1 << 22),
-        ("geomean", &geo_algos, 1 << 22),
-        ("max", &max_algos, 1 << 22),
-        // 512-byte partials: keep the window within memory.
-        ("bloom", &bloom_algos, 1 << 16),
-    ];
-    let mut headline: Vec<(String, f64)> = Vec::new();
-    for (agg, algos, max_n) in groups {
-        println!("\n== W1 FIFO throughput, {agg}, M rounds/s (median of {reps}) ==");
-        print!("{:<26}", "n");
-        let ns: Vec<usize> = sizes.iter().copied().filter(|&n| n <= max_n).collect();
-        for &n in &ns {
-            print!("{:>9}", fmt_k(n));
-        }
-        println!();
-        let mut table = vec![vec![Vec::new(); ns.len()]; algos.len()];
-        for (j, &n) in ns.iter().enumerate() {
-            for _ in 0..reps {
-                for (i, (name, f)) in algos.iter().enumerate() {
-                    if *name == "recalc" && n > 1 << 14 {
-                        continue;
-                    }
-                    if *name == "fiba" && quick && n > 1 << 14 {
-                        continue;
-                    }
-                    table[i][j].push(f(n, base_rounds));
-                }
-            }
-        }
-        for (i, (name, _)) in algos.iter().enumerate() {
-            print!("{name:<26}");
-            for (j, &n) in ns.iter().enumerate() {
-                let m = median(&mut table[i][j]);
-                if m.is_nan() {
-                    print!("{:>9}", "-");
-                } else {
-                    print!("{m:>9.1}");
-                }
-                if n == 1 << 14 {
-                    headline.push((format!("{agg}_{name}"), m));
-                }
-            }
-            println!();
-        }
-    }
-    let get = |k: &str| {
-        headline
-            .iter()
-            .find(|(n, _)| n == k)
-            .map_or(f64::NAN, |(_, v)| *v)
-    };
-    // Headlines at n = 16K against swag.md §6 / the targets.
-    for (name, key, target) in [
-        ("soe_sum_mrounds", "sum_soe_ring", 330.0),
-        ("soe_fifo_sum_mrounds", "sum_soe_fifo", 330.0),
-        ("daba_lite_sum_mrounds", "sum_daba_lite", 110.0),
-        (
-            "chunked_tsl_sum_mrounds",
-            "sum_chunked_two_stacks_lite",
-            195.0,
-        ),
-        ("tsl_sum_mrounds", "sum_two_stacks_lite", 100.0),
-        ("daba_lite_geomean_mrounds", "geomean_daba_lite", 37.0),
-        ("daba_lite_bloom_mrounds", "bloom_daba_lite", 2.2),
-    ] {
-        let v = get(key);
-        report.add(name, v);
-        report.add(format!("{name}_vs_target"), v / target);
-    }
-    report.add(
-        "daba_vs_recalc_sum_16k",
-        get("sum_daba_lite") / get("sum_recalc"),
-    );
-
-    // ---------------------------------------------------------------- W2: latency.
-    let lat_rounds = if quick { 1_000_000 } else { 10_000_000 };
-    let mut buf = Vec::with_capacity(lat_rounds);
-    println!(
-        "\n== W2 per-round latency, sum, ns (Instant around each round; {lat_rounds} rounds) =="
-    );
-    println!(
-        "{:<32}{:>8}{:>10}{:>11}{:>12}",
-        "algo, n", "p50", "p99.9", "p99.999", "max"
-    );
-    let floor = empty_latency(lat_rounds, &mut buf);
-    println!(
-        "{:<32}{:>8}{:>10}{:>11}{:>12}",
-        "empty round (noise floor)", floor[0], floor[1], floor[2], floor[3]
-    );
-    report.add("noise_floor_max_us", floor[3] as f64 / 1e3);
-    for n in [1usize << 14, 1 << 22] {
-        let rows: [(&str, [u64; 4]); 4] = [
-            ("soe_ring", soe_ring_latency(n, lat_rounds, &mut buf)),
+        let sum_algos: Vec<Algo> = vec![
             (
-                "daba_lite",
-                fifo_latency(
-                    DabaLite::with_capacity(Sum, n),
-                    |x| x as i64,
-                    n,
-                    lat_rounds,
-                    &mut buf,
-                ),
+                "soe_ring",
+                Box::new(|n, r| soe_ring_tput(Sum, |x| x as i64, n, r)),
             ),
             (
-                "two_stacks_lite",
-                fifo_latency(
-                    TwoStacksLite::with_capacity(Sum, n),
-                    |x| x as i64,
-                    n,
-                    lat_rounds,
-                    &mut buf,
-                ),
+                "soe_fifo",
+                Box::new(|n, r| fifo_tput(SoeFifo::with_capacity(Sum, n), |x| x as i64, n, r)),
+            ),
+            (
+                "daba_lite",
+                Box::new(|n, r| fifo_tput(DabaLite::with_capacity(Sum, n), |x| x as i64, n, r)),
             ),
             (
                 "chunked_two_stacks_lite",
+                Box::new(|n, r| {
+                    fifo_tput(
+                        ChunkedTwoStacksLite::with_capacity(Sum, n),
+                        |x| x as i64,
+                        n,
+                        r,
+                    )
+                }),
+            ),
+            (
+                "two_stacks_lite",
+                Box::new(|n, r| {
+                    fifo_tput(TwoStacksLite::with_capacity(Sum, n), |x| x as i64, n, r)
+                }),
+            ),
+            (
+                "fiba",
+                Box::new(|n, r| fiba_tput(Sum, |x| x as i64, n, 0, r / 4)),
+            ),
+            (
+                "recalc",
+                Box::new(|n, r| {
+                    fifo_tput(
+                        Recalc::with_capacity(Sum, n),
+                        |x| x as i64,
+                        n,
+                        (r / n as u64).max(1000),
+                    )
+                }),
+            ),
+        ];
+        let geo_algos: Vec<Algo> = vec![
+            (
+                "soe_ring",
+                Box::new(|n, r| soe_ring_tput(GeoMean, geo, n, r / 2)),
+            ),
+            (
+                "daba_lite",
+                Box::new(|n, r| fifo_tput(DabaLite::with_capacity(GeoMean, n), geo, n, r / 2)),
+            ),
+            (
+                "chunked_two_stacks_lite",
+                Box::new(|n, r| {
+                    fifo_tput(
+                        ChunkedTwoStacksLite::with_capacity(GeoMean, n),
+                        geo,
+                        n,
+                        r / 2,
+                    )
+                }),
+            ),
+            (
+                "two_stacks_lite",
+                Box::new(|n, r| fifo_tput(TwoStacksLite::with_capacity(GeoMean, n), geo, n, r / 2)),
+            ),
+            (
+                "fiba",
+                Box::new(|n, r| fiba_tput(GeoMean, geo, n, 0, r / 8)),
+            ),
+        ];
+        let max_algos: Vec<Algo> = vec![
+            (
+                "daba_lite",
+                Box::new(|n, r| fifo_tput(DabaLite::with_capacity(mx, n), |x| x as i64, n, r)),
+            ),
+            (
+                "chunked_two_stacks_lite",
+                Box::new(|n, r| {
+                    fifo_tput(
+                        ChunkedTwoStacksLite::with_capacity(mx, n),
+                        |x| x as i64,
+                        n,
+                        r,
+                    )
+                }),
+            ),
+            (
+                "two_stacks_lite",
+                Box::new(|n, r| fifo_tput(TwoStacksLite::with_capacity(mx, n), |x| x as i64, n, r)),
+            ),
+            (
+                "fiba",
+                Box::new(|n, r| fiba_tput(mx, |x| x as i64, n, 0, r / 4)),
+            ),
+        ];
+        let bloom_algos: Vec<Algo> = vec![
+            (
+                "daba_lite",
+                Box::new(|n, r| {
+                    fifo_tput(DabaLite::with_capacity(Bloom::<64>, n), bloom, n, r / 40)
+                }),
+            ),
+            (
+                "chunked_two_stacks_lite",
+                Box::new(|n, r| {
+                    fifo_tput(
+                        ChunkedTwoStacksLite::with_capacity(Bloom::<64>, n),
+                        bloom,
+                        n,
+                        r / 40,
+                    )
+                }),
+            ),
+            (
+                "two_stacks_lite",
+                Box::new(|n, r| {
+                    fifo_tput(
+                        TwoStacksLite::with_capacity(Bloom::<64>, n),
+                        bloom,
+                        n,
+                        r / 40,
+                    )
+                }),
+            ),
+            (
+                "fiba",
+                Box::new(|n, r| fiba_tput(Bloom::<64>, bloom, n, 0, r / 200)),
+            ),
+        ];
+        let groups: [(&str, &Vec<Algo>, usize); 4] = [
+            ("sum", &sum_algos, 1 << 22),
+            ("geomean", &geo_algos, 1 << 22),
+            ("max", &max_algos, 1 << 22),
+            // 512-byte partials: keep the window within memory.
+            ("bloom", &bloom_algos, 1 << 16),
+        ];
+        let mut headline: Vec<(String, f64)> = Vec::new();
+        for (agg, algos, max_n) in groups {
+            println!("\n== W1 FIFO throughput, {agg}, M rounds/s (median of {reps}) ==");
+            print!("{:<26}", "n");
+            let ns: Vec<usize> = sizes.iter().copied().filter(|&n| n <= max_n).collect();
+            for &n in &ns {
+                print!("{:>9}", fmt_k(n));
+            }
+            println!();
+            let mut table = vec![vec![Vec::new(); ns.len()]; algos.len()];
+            for (j, &n) in ns.iter().enumerate() {
+                for _ in 0..reps {
+                    for (i, (name, f)) in algos.iter().enumerate() {
+                        if *name == "recalc" && n > 1 << 14 {
+                            continue;
+                        }
+                        if *name == "fiba" && quick && n > 1 << 14 {
+                            continue;
+                        }
+                        table[i][j].push(f(n, base_rounds));
+                    }
+                }
+            }
+            for (i, (name, _)) in algos.iter().enumerate() {
+                print!("{name:<26}");
+                for (j, &n) in ns.iter().enumerate() {
+                    let m = median(&mut table[i][j]);
+                    if m.is_nan() {
+                        print!("{:>9}", "-");
+                    } else {
+                        print!("{m:>9.1}");
+                    }
+                    if n == 1 << 14 {
+                        headline.push((format!("{agg}_{name}"), m));
+                    }
+                }
+                println!();
+            }
+        }
+        let get = |k: &str| {
+            headline
+                .iter()
+                .find(|(n, _)| n == k)
+                .map_or(f64::NAN, |(_, v)| *v)
+        };
+        // Headlines at n = 16K against swag.md §6 / the targets.
+        for (name, key, target) in [
+            ("soe_sum_mrounds", "sum_soe_ring", 330.0),
+            ("soe_fifo_sum_mrounds", "sum_soe_fifo", 330.0),
+            ("daba_lite_sum_mrounds", "sum_daba_lite", 110.0),
+            (
+                "chunked_tsl_sum_mrounds",
+                "sum_chunked_two_stacks_lite",
+                195.0,
+            ),
+            ("tsl_sum_mrounds", "sum_two_stacks_lite", 100.0),
+            ("daba_lite_geomean_mrounds", "geomean_daba_lite", 37.0),
+            ("daba_lite_bloom_mrounds", "bloom_daba_lite", 2.2),
+        ] {
+            let v = get(key);
+            report.add(name, v);
+            report.add(format!("{name}_vs_target"), v / target);
+        }
+        report.add(
+            "daba_vs_recalc_sum_16k",
+            get("sum_daba_lite") / get("sum_recalc"),
+        );
+    }
+    // ---------------------------------------------------------------- W2: latency.
+    if run("w2") {
+        let lat_rounds = if quick { 1_000_000 } else { 10_000_000 };
+        let mut buf = Vec::with_capacity(lat_rounds);
+        println!(
+            "\n== W2 per-round latency, sum, ns (Instant around each round; {lat_rounds} rounds) =="
+        );
+        println!(
+            "{:<32}{:>8}{:>10}{:>11}{:>12}",
+            "algo, n", "p50", "p99.9", "p99.999", "max"
+        );
+        let floor = empty_latency(lat_rounds, &mut buf);
+        println!(
+            "{:<32}{:>8}{:>10}{:>11}{:>12}",
+            "empty round (noise floor)", floor[0], floor[1], floor[2], floor[3]
+        );
+        report.add("noise_floor_max_us", floor[3] as f64 / 1e3);
+        for n in [1usize << 14, 1 << 22] {
+            let rows: [(&str, [u64; 4]); 4] = [
+                ("soe_ring", soe_ring_latency(n, lat_rounds, &mut buf)),
+                (
+                    "daba_lite",
+                    fifo_latency(
+                        DabaLite::with_capacity(Sum, n),
+                        |x| x as i64,
+                        n,
+                        lat_rounds,
+                        &mut buf,
+                    ),
+                ),
+                (
+                    "two_stacks_lite",
+                    fifo_latency(
+                        TwoStacksLite::with_capacity(Sum, n),
+                        |x| x as i64,
+                        n,
+                        lat_rounds,
+                        &mut buf,
+                    ),
+                ),
+                (
+                    "chunked_two_stacks_lite",
+                    fifo_latency(
+                        ChunkedTwoStacksLite::with_capacity(Sum, n),
+                        |x| x as i64,
+                        n,
+                        lat_rounds,
+                        &mut buf,
+                    ),
+                ),
+            ];
+            for (name, l) in rows {
+                println!(
+                    "{:<32}{:>8}{:>10}{:>11}{:>12}",
+                    format!("{name}, {}", fmt_k(n)),
+                    l[0],
+                    l[1],
+                    l[2],
+                    l[3]
+                );
+                if n == 1 << 22 {
+                    report.add(format!("{name}_4m_max_latency_us"), l[3] as f64 / 1e3);
+                }
+            }
+        }
+        let n = 1 << 14;
+        let b = |x: u64| Bloom::<64>.lift(x);
+        let lat_b = lat_rounds / 10;
+        for (name, l) in [
+            (
+                "daba_lite bloom",
                 fifo_latency(
-                    ChunkedTwoStacksLite::with_capacity(Sum, n),
-                    |x| x as i64,
+                    DabaLite::with_capacity(Bloom::<64>, n),
+                    b,
                     n,
-                    lat_rounds,
+                    lat_b,
                     &mut buf,
                 ),
             ),
-        ];
-        for (name, l) in rows {
+            (
+                "two_stacks_lite bloom",
+                fifo_latency(
+                    TwoStacksLite::with_capacity(Bloom::<64>, n),
+                    b,
+                    n,
+                    lat_b,
+                    &mut buf,
+                ),
+            ),
+        ] {
             println!(
                 "{:<32}{:>8}{:>10}{:>11}{:>12}",
                 format!("{name}, {}", fmt_k(n)),
@@ -643,211 +695,176 @@ fn main() -> anyhow::Result<()> {
                 l[2],
                 l[3]
             );
-            if n == 1 << 22 {
-                report.add(format!("{name}_4m_max_latency_us"), l[3] as f64 / 1e3);
-            }
         }
     }
-    let n = 1 << 14;
-    let b = |x: u64| Bloom::<64>.lift(x);
-    let lat_b = lat_rounds / 10;
-    for (name, l) in [
-        (
-            "daba_lite bloom",
-            fifo_latency(
-                DabaLite::with_capacity(Bloom::<64>, n),
-                b,
-                n,
-                lat_b,
-                &mut buf,
-            ),
-        ),
-        (
-            "two_stacks_lite bloom",
-            fifo_latency(
-                TwoStacksLite::with_capacity(Bloom::<64>, n),
-                b,
-                n,
-                lat_b,
-                &mut buf,
-            ),
-        ),
-    ] {
-        println!(
-            "{:<32}{:>8}{:>10}{:>11}{:>12}",
-            format!("{name}, {}", fmt_k(n)),
-            l[0],
-            l[1],
-            l[2],
-            l[3]
-        );
-    }
-
     // ---------------------------------------------------------------- Operator calls, bytes.
-    let cn = if quick { 1 << 10 } else { 1 << 14 };
-    let cr = 4 * cn;
-    println!(
-        "\n== max operator calls per operation (combine + inverse), n={}, {cr} rounds ==",
-        fmt_k(cn)
-    );
-    println!("{:<26}{:>8}{:>8}{:>8}", "algo", "insert", "evict", "query");
-    let calls: [(&str, [u64; 3]); 6] = [
-        ("soe_ring", soe_ring_calls(cn, cr)),
-        (
-            "soe_fifo",
-            fifo_calls(SoeFifo::new(CountingOp::new(Sum)), cn, cr),
-        ),
-        (
-            "daba_lite",
-            fifo_calls(DabaLite::new(CountingOp::new(Sum)), cn, cr),
-        ),
-        (
-            "two_stacks_lite",
-            fifo_calls(TwoStacksLite::new(CountingOp::new(Sum)), cn, cr),
-        ),
-        (
-            "chunked_two_stacks_lite",
-            fifo_calls(ChunkedTwoStacksLite::new(CountingOp::new(Sum)), cn, cr),
-        ),
-        ("fiba (d=0)", fiba_calls(cn, 0, cr)),
-    ];
-    for (name, c) in calls {
-        println!("{name:<26}{:>8}{:>8}{:>8}", c[0], c[1], c[2]);
-        if name == "daba_lite" {
+    if run("calls") {
+        let cn = if quick { 1 << 10 } else { 1 << 14 };
+        let cr = 4 * cn;
+        println!(
+            "\n== max operator calls per operation (combine + inverse), n={}, {cr} rounds ==",
+            fmt_k(cn)
+        );
+        println!("{:<26}{:>8}{:>8}{:>8}", "algo", "insert", "evict", "query");
+        let calls: [(&str, [u64; 3]); 6] = [
+            ("soe_ring", soe_ring_calls(cn, cr)),
+            (
+                "soe_fifo",
+                fifo_calls(SoeFifo::new(CountingOp::new(Sum)), cn, cr),
+            ),
+            (
+                "daba_lite",
+                fifo_calls(DabaLite::new(CountingOp::new(Sum)), cn, cr),
+            ),
+            (
+                "two_stacks_lite",
+                fifo_calls(TwoStacksLite::new(CountingOp::new(Sum)), cn, cr),
+            ),
+            (
+                "chunked_two_stacks_lite",
+                fifo_calls(ChunkedTwoStacksLite::new(CountingOp::new(Sum)), cn, cr),
+            ),
+            ("fiba (d=0)", fiba_calls(cn, 0, cr)),
+        ];
+        for (name, c) in calls {
+            println!("{name:<26}{:>8}{:>8}{:>8}", c[0], c[1], c[2]);
+            if name == "daba_lite" {
+                report.add(
+                    "daba_lite_max_calls_per_op",
+                    c.iter().copied().max().unwrap_or(0) as f64,
+                );
+            }
+            if name == "soe_ring" {
+                report.add(
+                    "soe_ring_max_calls_per_op",
+                    c.iter().copied().max().unwrap_or(0) as f64,
+                );
+            }
+        }
+        if !quick {
+            // The deterministic worst case at n = 4M: Two-Stacks Lite's first evict after the
+            // pre-fill flips all 4M items; DABA Lite stays at its constant.
+            let big = 1 << 22;
+            let d = fifo_calls(
+                DabaLite::with_capacity(CountingOp::new(Sum), big),
+                big,
+                1000,
+            );
+            let t = fifo_calls(
+                TwoStacksLite::with_capacity(CountingOp::new(Sum), big),
+                big,
+                1000,
+            );
+            println!(
+                "daba_lite, n=4M           {:>8}{:>8}{:>8}",
+                d[0], d[1], d[2]
+            );
+            println!(
+                "two_stacks_lite, n=4M     {:>8}{:>8}{:>8}",
+                t[0], t[1], t[2]
+            );
             report.add(
-                "daba_lite_max_calls_per_op",
-                c.iter().copied().max().unwrap_or(0) as f64,
+                "daba_lite_4m_max_calls_per_op",
+                d.iter().copied().max().unwrap_or(0) as f64,
+            );
+            report.add(
+                "tsl_4m_max_calls_per_op",
+                t.iter().copied().max().unwrap_or(0) as f64,
             );
         }
-        if name == "soe_ring" {
-            report.add(
-                "soe_ring_max_calls_per_op",
-                c.iter().copied().max().unwrap_or(0) as f64,
-            );
+        println!("\n== bytes per item (sum, n={}) ==", fmt_k(cn));
+        let bpi = |bytes: usize| bytes as f64 / cn as f64;
+        {
+            let mut d = DabaLite::with_capacity(Sum, cn);
+            let mut t = TwoStacksLite::with_capacity(Sum, cn);
+            let mut c = ChunkedTwoStacksLite::with_capacity(Sum, cn);
+            let mut s = SoeFifo::with_capacity(Sum, cn);
+            let r = SoeRing::new(Sum, cn, 1);
+            let mut f = Fiba::new(Sum);
+            for i in 0..cn as i64 {
+                d.insert(i);
+                t.insert(i);
+                c.insert(i);
+                s.insert(i);
+                f.insert(i, i);
+            }
+            for (name, b) in [
+                ("soe_ring (per slot)", r.storage_bytes()),
+                ("soe_fifo", s.storage_bytes()),
+                ("daba_lite", d.storage_bytes()),
+                ("two_stacks_lite", t.storage_bytes()),
+                ("chunked_two_stacks_lite", c.storage_bytes()),
+                ("fiba", f.storage_bytes()),
+            ] {
+                println!("{name:<26}{:>8.1}", bpi(b));
+            }
         }
     }
-    if !quick {
-        // The deterministic worst case at n = 4M: Two-Stacks Lite's first evict after the
-        // pre-fill flips all 4M items; DABA Lite stays at its constant.
-        let big = 1 << 22;
-        let d = fifo_calls(
-            DabaLite::with_capacity(CountingOp::new(Sum), big),
-            big,
-            1000,
-        );
-        let t = fifo_calls(
-            TwoStacksLite::with_capacity(CountingOp::new(Sum), big),
-            big,
-            1000,
-        );
-        println!(
-            "daba_lite, n=4M           {:>8}{:>8}{:>8}",
-            d[0], d[1], d[2]
-        );
-        println!(
-            "two_stacks_lite, n=4M     {:>8}{:>8}{:>8}",
-            t[0], t[1], t[2]
-        );
-        report.add(
-            "daba_lite_4m_max_calls_per_op",
-            d.iter().copied().max().unwrap_or(0) as f64,
-        );
-        report.add(
-            "tsl_4m_max_calls_per_op",
-            t.iter().copied().max().unwrap_or(0) as f64,
-        );
-    }
-    println!("\n== bytes per item (sum, n={}) ==", fmt_k(cn));
-    let bpi = |bytes: usize| bytes as f64 / cn as f64;
-    {
-        let mut d = DabaLite::with_capacity(Sum, cn);
-        let mut t = TwoStacksLite::with_capacity(Sum, cn);
-        let mut c = ChunkedTwoStacksLite::with_capacity(Sum, cn);
-        let mut s = SoeFifo::with_capacity(Sum, cn);
-        let r = SoeRing::new(Sum, cn, 1);
-        let mut f = Fiba::new(Sum);
-        for i in 0..cn as i64 {
-            d.insert(i);
-            t.insert(i);
-            c.insert(i);
-            s.insert(i);
-            f.insert(i, i);
-        }
-        for (name, b) in [
-            ("soe_ring (per slot)", r.storage_bytes()),
-            ("soe_fifo", s.storage_bytes()),
-            ("daba_lite", d.storage_bytes()),
-            ("two_stacks_lite", t.storage_bytes()),
-            ("chunked_two_stacks_lite", c.storage_bytes()),
-            ("fiba", f.storage_bytes()),
-        ] {
-            println!("{name:<26}{:>8.1}", bpi(b));
-        }
-    }
-
     // ---------------------------------------------------------------- W4: FiBA out of order.
-    let fn_ = 1usize << 20;
-    let ds: &[usize] = if quick {
-        &[0, 1024]
-    } else {
-        &[0, 16, 1024, 1 << 16, 1 << 18]
-    };
-    let fr: u64 = if quick { 1_000_000 } else { 4_000_000 };
-    println!("\n== W4 FiBA sum, n=1M, every insert exactly d behind the newest, M rounds/s ==");
-    let mut fib = vec![Vec::new(); ds.len()];
-    let mut soe = vec![Vec::new(); ds.len()];
-    for _ in 0..reps {
-        for (i, &d) in ds.iter().enumerate() {
-            fib[i].push(fiba_tput(Sum, |x| x as i64, fn_, d, fr));
-            soe[i].push(soe_ooo_tput(fn_, d, fr * 4));
-        }
-    }
-    println!("{:<10}{:>10}{:>12}", "d", "fiba", "soe_ring");
-    for (i, &d) in ds.iter().enumerate() {
-        let (f, s) = (median(&mut fib[i]), median(&mut soe[i]));
-        println!("{:<10}{f:>10.2}{s:>12.1}", fmt_k(d));
-        match d {
-            0 => {
-                report.add("fiba_inorder_mrounds", f);
-                report.add("fiba_inorder_vs_target", f / 17.0);
-            }
-            1024 => {
-                report.add("fiba_d1k_mrounds", f);
-                report.add("fiba_d1k_vs_target", f / 7.0);
-                report.add("soe_vs_fiba_d1k", s / f);
-            }
-            _ => {}
-        }
-    }
-
-    // ---------------------------------------------------------------- Sliding windows.
-    let events: i64 = if quick { 2_000_000 } else { 20_000_000 };
-    println!(
-        "\n== sliding windows (sum), M events/s: slices shared vs copy-per-window vs recompute =="
-    );
-    println!(
-        "{:<18}{:>10}{:>14}{:>12}",
-        "size/slide", "slices", "copy (Flink)", "recompute"
-    );
-    for (size, slide) in [(1000i64, 100i64), (10_000, 100), (3600, 60)] {
-        let mut r = [Vec::new(), Vec::new(), Vec::new()];
+    if run("w4") {
+        let fn_ = 1usize << 20;
+        let ds: &[usize] = if quick {
+            &[0, 1024]
+        } else {
+            &[0, 16, 1024, 1 << 16, 1 << 18]
+        };
+        let fr: u64 = if quick { 1_000_000 } else { 4_000_000 };
+        println!("\n== W4 FiBA sum, n=1M, every insert exactly d behind the newest, M rounds/s ==");
+        let mut fib = vec![Vec::new(); ds.len()];
+        let mut soe = vec![Vec::new(); ds.len()];
         for _ in 0..reps {
-            let x = sliding_tput(size, slide, events);
-            for k in 0..3 {
-                r[k].push(x[k]);
+            for (i, &d) in ds.iter().enumerate() {
+                fib[i].push(fiba_tput(Sum, |x| x as i64, fn_, d, fr));
+                soe[i].push(soe_ooo_tput(fn_, d, fr * 4));
             }
         }
-        let [a, b, c] = r.map(|mut v| median(&mut v));
-        println!(
-            "{:<18}{a:>10.1}{b:>14.1}{c:>12.1}",
-            format!("{size}/{slide}")
-        );
-        if (size, slide) == (10_000, 100) {
-            report.add("sliding_slices_vs_copy", a / b);
-            report.add("sliding_slices_vs_recompute", a / c);
+        println!("{:<10}{:>10}{:>12}", "d", "fiba", "soe_ring");
+        for (i, &d) in ds.iter().enumerate() {
+            let (f, s) = (median(&mut fib[i]), median(&mut soe[i]));
+            println!("{:<10}{f:>10.2}{s:>12.1}", fmt_k(d));
+            match d {
+                0 => {
+                    report.add("fiba_inorder_mrounds", f);
+                    report.add("fiba_inorder_vs_target", f / 17.0);
+                }
+                1024 => {
+                    report.add("fiba_d1k_mrounds", f);
+                    report.add("fiba_d1k_vs_target", f / 7.0);
+                    report.add("soe_vs_fiba_d1k", s / f);
+                }
+                _ => {}
+            }
         }
     }
-
+    // ---------------------------------------------------------------- Sliding windows.
+    if run("sliding") {
+        let events: i64 = if quick { 2_000_000 } else { 20_000_000 };
+        println!(
+            "\n== sliding windows (sum), M events/s: slices shared vs copy-per-window vs recompute =="
+        );
+        println!(
+            "{:<18}{:>10}{:>14}{:>12}",
+            "size/slide", "slices", "copy (Flink)", "recompute"
+        );
+        for (size, slide) in [(1000i64, 100i64), (10_000, 100), (3600, 60)] {
+            let mut r = [Vec::new(), Vec::new(), Vec::new()];
+            for _ in 0..reps {
+                let x = sliding_tput(size, slide, events);
+                for k in 0..3 {
+                    r[k].push(x[k]);
+                }
+            }
+            let [a, b, c] = r.map(|mut v| median(&mut v));
+            println!(
+                "{:<18}{a:>10.1}{b:>14.1}{c:>12.1}",
+                format!("{size}/{slide}")
+            );
+            if (size, slide) == (10_000, 100) {
+                report.add("sliding_slices_vs_copy", a / b);
+                report.add("sliding_slices_vs_recompute", a / c);
+            }
+        }
+    }
     println!("\ntotal time {:.1} s", start.elapsed().as_secs_f64());
     report.finish();
     Ok(())
