@@ -85,6 +85,8 @@ pub struct Config {
     pub step_budget: usize,
     /// Idle strategy of workers.
     pub idle: Idle,
+    /// How edges inside chains get their tier: the cost model (default) or forced.
+    pub tiers: crate::cost::Tiers,
     /// Test-only scheduling perturbation seed (feature `perturb`): workers inject yields and
     /// short sleeps at random points.
     pub perturb: Option<u64>,
@@ -100,6 +102,7 @@ impl Default for Config {
             flush_deadline: Duration::from_micros(100),
             step_budget: 4096,
             idle: Idle::default(),
+            tiers: crate::cost::Tiers::default(),
             perturb: None,
         }
     }
@@ -139,6 +142,12 @@ impl Config {
     /// Sets the idle strategy.
     pub fn idle(mut self, idle: Idle) -> Self {
         self.idle = idle;
+        self
+    }
+
+    /// Sets the tier policy of intra-chain edges.
+    pub fn tiers(mut self, tiers: crate::cost::Tiers) -> Self {
+        self.tiers = tiers;
         self
     }
 

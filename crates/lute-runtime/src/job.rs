@@ -74,16 +74,34 @@ type Stages = Vec<Vec<Box<dyn Stage>>>;
 #[doc(hidden)]
 pub struct Inboxes<T>(Vec<Vec<(spsc::Consumer<Message<T>>, usize)>>);
 
-fn chain_line(s: &mut String, indent: &str, names: &[Arc<str>]) {
+/// `(from, to, record size in bytes)` of an edge inside a chain.
+type Edge3 = (Arc<str>, Arc<str>, usize);
+
+fn chain_line(s: &mut String, indent: &str, config: &Config, names: &[Arc<str>], edges: &[Edge3]) {
     if names.is_empty() {
         return;
     }
     let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    let _ = writeln!(
-        s,
-        "{indent}  {}  [L4: fused, one monomorphized function, no virtual call per record]",
-        list.join(" -> ")
-    );
+    let _ = writeln!(s, "{indent}  chain: {}", list.join(" -> "));
+    for (from, to, size) in edges {
+        let (tier, cost) = crate::cost::choose(config.tiers, *size);
+        let why = match cost {
+            Some(c) => format!(
+                "cost model: fused {:.2} ns/record, batch boundary {:.2} ns/record, measured \
+                 for {}-byte records",
+                c.l4_ns, c.l3_ns, c.bytes
+            ),
+            None => format!("forced by Config::tiers = {:?}", config.tiers),
+        };
+        let what = match tier {
+            crate::cost::Tier::L4 => "L4 fused (direct call per record)",
+            crate::cost::Tier::L3 => "L3 batch boundary (one dynamic call per batch)",
+        };
+        let _ = writeln!(
+            s,
+            "{indent}    edge `{from}` -> `{to}` ({size} B/record): {what}  [{why}]"
+        );
+    }
 }
 
 mod seal {
@@ -203,6 +221,9 @@ impl<A, G: Tagger<A>, D: Downstream<G::Out>> crate::Emit<A> for TagDown<D, G> {
 }
 
 impl<A, G: Tagger<A>, D: Downstream<G::Out>> Downstream<A> for TagDown<D, G> {
+    fn flush(&mut self) -> Result<(), OperatorError> {
+        self.down.flush()
+    }
     fn set_bells(&mut self, bells: &Arc<crate::bell::Bells>) {
         self.down.set_bells(bells);
     }
@@ -242,6 +263,10 @@ impl<T, C: Operator<T>, D: Downstream<C::Out>> crate::Emit<T> for Fused<C, D> {
 }
 
 impl<T, C: Operator<T>, D: Downstream<C::Out>> Downstream<T> for Fused<C, D> {
+    fn flush(&mut self) -> Result<(), OperatorError> {
+        self.chain.flush(&mut self.down)?;
+        self.down.flush()
+    }
     fn set_bells(&mut self, bells: &Arc<crate::bell::Bells>) {
         self.down.set_bells(bells);
     }
@@ -430,6 +455,7 @@ pub fn source<S: Source>(
         names,
         source_name: Arc::from(name),
         chain_names: Vec::new(),
+        edges: Vec::new(),
         source,
         watermarks,
         chain,
@@ -441,6 +467,8 @@ pub struct Stream<S, C> {
     names: Names,
     source_name: Arc<str>,
     chain_names: Vec<Arc<str>>,
+    /// `(from, to, record size)` of every edge of the chain.
+    edges: Vec<Edge3>,
     source: S,
     watermarks: WatermarkStrategy,
     chain: C,
@@ -452,7 +480,10 @@ pub struct Keyed<T, C, I> {
     names: Names,
     /// The exchange, for `explain`.
     label: String,
+    /// The exchange's own (identity) operator: where the chain starts.
+    head: Arc<str>,
     chain_names: Vec<Arc<str>>,
+    edges: Vec<Edge3>,
     inputs: I,
     chain: C,
     _t: std::marker::PhantomData<fn() -> T>,
@@ -464,7 +495,9 @@ fn keyed<T, I: Inputs<T>>(name: &str, label: String, inputs: I) -> Keyed<T, Name
     Keyed {
         names,
         label,
+        head: Arc::from(name),
         chain_names: Vec::new(),
+        edges: Vec::new(),
         inputs,
         chain,
         _t: std::marker::PhantomData,
@@ -493,7 +526,7 @@ where
             self.watermarks.every,
             config.step_budget
         );
-        chain_line(s, indent, &self.chain_names);
+        chain_line(s, indent, config, &self.chain_names, &self.edges);
     }
 
     fn fusable(&self) -> bool {
@@ -547,7 +580,7 @@ where
                 self.inputs.count() * config.workers
             );
         }
-        chain_line(s, indent, &self.chain_names);
+        chain_line(s, indent, config, &self.chain_names, &self.edges);
     }
 
     fn fusable(&self) -> bool {
@@ -691,7 +724,11 @@ pub type JoinOp<P, Q, K, KA, KB, F> =
 /// The stream a `window_join` returns.
 pub type Joined<P, Q, K, KA, KB, F> = Keyed<
     Side<<P as Produce>::Out, <Q as Produce>::Out>,
-    Then<Named<Identity>, Named<JoinOp<P, Q, K, KA, KB, F>>>,
+    Then<
+        Named<Identity>,
+        Named<JoinOp<P, Q, K, KA, KB, F>>,
+        Side<<P as Produce>::Out, <Q as Produce>::Out>,
+    >,
     JoinInputs<P, Q, KA, KB>,
 >;
 
@@ -745,19 +782,24 @@ where
     C::Out: Send + 'static,
 {
     /// Appends a user-defined operator.
-    pub fn apply<O: Operator<C::Out>>(mut self, name: &str, op: O) -> Stream<S, Then<C, Named<O>>> {
+    pub fn apply<O: Operator<C::Out>>(
+        mut self,
+        name: &str,
+        op: O,
+    ) -> Stream<S, Then<C, Named<O>, C::Out>> {
         let op = self.names.named(name, op);
+        let from = self.chain_names.last().unwrap_or(&self.source_name).clone();
+        self.edges
+            .push((from, Arc::from(name), std::mem::size_of::<C::Out>()));
         self.chain_names.push(Arc::from(name));
         Stream {
+            edges: self.edges,
             names: self.names,
             source_name: self.source_name,
             chain_names: self.chain_names,
             source: self.source,
             watermarks: self.watermarks,
-            chain: Then {
-                a: self.chain,
-                b: op,
-            },
+            chain: Then::new(self.chain, op),
         }
     }
 }
@@ -771,18 +813,20 @@ where
         mut self,
         name: &str,
         op: O,
-    ) -> Keyed<T, Then<C, Named<O>>, I> {
+    ) -> Keyed<T, Then<C, Named<O>, C::Out>, I> {
         let op = self.names.named(name, op);
+        let from = self.chain_names.last().unwrap_or(&self.head).clone();
+        self.edges
+            .push((from, Arc::from(name), std::mem::size_of::<C::Out>()));
         self.chain_names.push(Arc::from(name));
         Keyed {
+            edges: self.edges,
             names: self.names,
             label: self.label,
+            head: self.head,
             chain_names: self.chain_names,
             inputs: self.inputs,
-            chain: Then {
-                a: self.chain,
-                b: op,
-            },
+            chain: Then::new(self.chain, op),
             _t: std::marker::PhantomData,
         }
     }
@@ -801,7 +845,10 @@ where
         value: VF,
         specs: &[SlidingSpec],
         op: M,
-    ) -> Result<Keyed<T, Then<C, Named<WindowOp<WK, WKF, VF, SlidingWindows<M>>>>, I>, BuildError>
+    ) -> Result<
+        Keyed<T, Then<C, Named<WindowOp<WK, WKF, VF, SlidingWindows<M>>>, C::Out>, I>,
+        BuildError,
+    >
     where
         WK: Ord + Hash + Clone + Send + 'static,
         WKF: FnMut(&C::Out) -> WK + Clone + Send + 'static,
@@ -832,7 +879,7 @@ where
         specs: &[SlidingSpec],
         op: M,
     ) -> Result<
-        Keyed<T, Then<C, Named<WindowOp<WK, WKF, VF, SlidingWindows<M>, EmitLate>>>, I>,
+        Keyed<T, Then<C, Named<WindowOp<WK, WKF, VF, SlidingWindows<M>, EmitLate>>, C::Out>, I>,
         BuildError,
     >
     where
@@ -863,7 +910,7 @@ where
         value: VF,
         gap: EventTime,
         op: M,
-    ) -> Result<Keyed<T, Then<C, Named<WindowOp<WK, WKF, VF, Sessions<M>>>>, I>, BuildError>
+    ) -> Result<Keyed<T, Then<C, Named<WindowOp<WK, WKF, VF, Sessions<M>>>, C::Out>, I>, BuildError>
     where
         WK: Ord + Hash + Clone + Send + 'static,
         WKF: FnMut(&C::Out) -> WK + Clone + Send + 'static,
@@ -888,9 +935,11 @@ where
 }
 
 /// A [`Stream`] with one more operator.
-pub type StreamThen<S, C, O> = Stream<S, Then<C, Named<O>>>;
+pub type StreamThen<S, C, O> = Stream<S, Then<C, Named<O>, Out<C, <S as Source>::Item>>>;
 /// A [`Keyed`] stream with one more operator.
-pub type KeyedThen<T, C, I, O> = Keyed<T, Then<C, Named<O>>, I>;
+pub type KeyedThen<T, C, I, O> = Keyed<T, Then<C, Named<O>, Out<C, T>>, I>;
+/// The output type of chain `C` on input `In`.
+pub type Out<C, In> = <C as Operator<In>>::Out;
 
 /// Builder methods shared by [`Stream`] and [`Keyed`] (in terms of their `apply`).
 macro_rules! pipeline_methods {
@@ -1084,6 +1133,11 @@ impl Plan {
     /// first operator error or panic, after every thread was joined.
     pub fn run(&self, config: &Config) -> Result<Metrics, JobError> {
         config.validate()?;
+        if config.tiers == crate::cost::Tiers::Model {
+            // Calibrates the cost model for every edge now, on this thread, before any worker
+            // runs (so workers neither measure concurrently nor wait for each other).
+            self.job.describe(config, &mut String::new());
+        }
         let stages = self.job.build(config)?;
         crate::worker::run(config, self.names.clone(), stages)
     }

@@ -53,6 +53,7 @@
 
 mod bell;
 pub mod config;
+pub mod cost;
 pub mod error;
 pub mod exchange;
 pub mod job;
@@ -65,6 +66,7 @@ pub mod window_op;
 mod worker;
 
 pub use config::{Config, Idle, Pinning};
+pub use cost::{Tier, Tiers};
 pub use error::{BuildError, JobError, OperatorError};
 pub use operator::{Context, Emit, EventTime, Operator};
 pub use source::{FileSource, GenSource, Source, SourceStatus, VecSource, WatermarkStrategy};

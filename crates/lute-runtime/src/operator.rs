@@ -3,12 +3,14 @@
 //!
 //! # Tiers
 //!
-//! A chain of operators on one worker is the nested generic type `Then<Then<A, B>, C>`; the
-//! compiler monomorphizes and inlines it into one function per stage (tier L4: no virtual
-//! call per event, like iterator adaptors). A stage itself is type-erased behind
-//! `Box<dyn Stage>` (tier L3) and called once per scheduling step, which handles up to
-//! `Config::step_budget` records, so the dynamic call is paid per batch, not per event.
+//! A chain of operators on one worker is the nested generic type `Then<Then<A, B, _>, C, _>`.
+//! Each [`Then`] is one edge, in the tier the cost model picks at `open` ([`crate::cost`]):
+//! L4, where the compiler monomorphizes and inlines the chain into one function per stage (no
+//! virtual call per event, like iterator adaptors), or L3, a materialized batch and one
+//! dynamic call per batch. A stage itself is type-erased behind `Box<dyn Stage>` (L3) and
+//! called once per scheduling step, which handles up to `Config::step_budget` records.
 
+use crate::cost::Tier;
 use crate::error::OperatorError;
 use std::cell::Cell;
 use std::sync::Arc;
@@ -32,6 +34,10 @@ pub struct Context {
     pub worker: usize,
     /// Number of workers.
     pub workers: usize,
+    /// How edges inside chains get their tier (see [`crate::cost`]).
+    pub tiers: crate::cost::Tiers,
+    /// Records per batch (L3 edges materialize batches of this size).
+    pub batch_size: usize,
 }
 
 /// A dataflow operator. Each worker runs its own clone (built from the prototype given to the
@@ -99,6 +105,15 @@ pub trait Operator<In>: Clone + Send + 'static {
     /// # Errors
     /// Fails the recovery.
     fn restore(&mut self, _state: &[u8]) -> Result<(), OperatorError> {
+        Ok(())
+    }
+
+    /// The end of a scheduling step: emit anything held only for batching (an L3 edge's
+    /// buffer), so records do not wait for the next step. Default: nothing.
+    ///
+    /// # Errors
+    /// Fails the job.
+    fn flush<E: Emit<Self::Out>>(&mut self, _out: &mut E) -> Result<(), OperatorError> {
         Ok(())
     }
 
@@ -191,11 +206,66 @@ pub(crate) fn set_current_op(id: u32) {
     CURRENT_OP.with(|c| c.set(id));
 }
 
-/// Two operators fused: `A`'s output feeds `B` directly (a monomorphized call, no queue).
-#[derive(Debug, Clone)]
-pub struct Then<A, B> {
+/// An edge between two operators of a chain: `A`'s output feeds `B`, in the tier chosen at
+/// `open` (see [`crate::cost`]): L4, a direct monomorphized call per record; or L3, records
+/// materialized in a batch buffer and handed to `B` by one dynamic call per batch.
+pub struct Then<A, B, M> {
     pub(crate) a: A,
     pub(crate) b: B,
+    tier: Tier,
+    /// L3: `A`'s output waiting for `B`.
+    buf: Vec<(EventTime, M)>,
+    cap: usize,
+}
+
+impl<A: Clone, B: Clone, M> Clone for Then<A, B, M> {
+    fn clone(&self) -> Self {
+        Self {
+            a: self.a.clone(),
+            b: self.b.clone(),
+            tier: self.tier,
+            buf: Vec::new(),
+            cap: self.cap,
+        }
+    }
+}
+
+impl<A: std::fmt::Debug, B: std::fmt::Debug, M> std::fmt::Debug for Then<A, B, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Then")
+            .field("a", &self.a)
+            .field("b", &self.b)
+            .field("tier", &self.tier)
+            .finish()
+    }
+}
+
+impl<A, B, M> Then<A, B, M> {
+    /// `a` then `b`, fused (L4) until [`Operator::open`] applies the job's tier policy.
+    pub fn new(a: A, b: B) -> Self {
+        Self {
+            a,
+            b,
+            tier: Tier::L4,
+            buf: Vec::new(),
+            cap: 0,
+        }
+    }
+
+    /// Sets the tier (L3 batches of `batch` records); allocates the L3 buffer now, not on the
+    /// data path.
+    pub fn set_tier(&mut self, tier: Tier, batch: usize) {
+        self.tier = tier;
+        self.cap = batch.max(1);
+        if tier == Tier::L3 {
+            self.buf.reserve_exact(self.cap);
+        }
+    }
+
+    /// This edge's tier.
+    pub fn tier(&self) -> Tier {
+        self.tier
+    }
 }
 
 struct Forward<'a, B, E> {
@@ -210,10 +280,60 @@ impl<T, B: Operator<T>, E: Emit<B::Out>> Emit<T> for Forward<'_, B, E> {
     }
 }
 
-impl<In, A: Operator<In>, B: Operator<A::Out>> Operator<In> for Then<A, B> {
+/// An L3 edge's buffer as `A`'s output.
+struct Buffer<'a, M>(&'a mut Vec<(EventTime, M)>);
+
+impl<M> Emit<M> for Buffer<'_, M> {
+    #[inline(always)]
+    fn emit(&mut self, ts: EventTime, x: M) -> Result<(), OperatorError> {
+        self.0.push((ts, x));
+        Ok(())
+    }
+}
+
+/// `B` seen through the type-erased batch interface of an L3 edge.
+trait Batched<M, E> {
+    fn run(&mut self, batch: &mut Vec<(EventTime, M)>, out: &mut E) -> Result<(), OperatorError>;
+}
+
+impl<M, B: Operator<M>, E: Emit<B::Out>> Batched<M, E> for B {
+    fn run(&mut self, batch: &mut Vec<(EventTime, M)>, out: &mut E) -> Result<(), OperatorError> {
+        for (t, x) in batch.drain(..) {
+            self.process(t, x, out)?;
+        }
+        Ok(())
+    }
+}
+
+impl<A, B, M> Then<A, B, M> {
+    /// Hands the buffered batch to `b` through one dynamic call.
+    #[inline(never)]
+    fn drain<E>(&mut self, out: &mut E) -> Result<(), OperatorError>
+    where
+        B: Operator<M>,
+        E: Emit<B::Out>,
+    {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        // `black_box` hides the concrete type, so the call is a real virtual call (the L3
+        // contract), not devirtualized by the optimizer.
+        let b: &mut dyn Batched<M, E> = std::hint::black_box(&mut self.b);
+        b.run(&mut self.buf, out)
+    }
+}
+
+impl<In, A, B, M> Operator<In> for Then<A, B, M>
+where
+    A: Operator<In, Out = M>,
+    B: Operator<M>,
+    M: Send + 'static,
+{
     type Out = B::Out;
 
     fn open(&mut self, ctx: &Context) -> Result<(), OperatorError> {
+        let (tier, _) = crate::cost::choose(ctx.tiers, std::mem::size_of::<M>());
+        self.set_tier(tier, ctx.batch_size);
         self.a.open(ctx)?;
         self.b.open(ctx)
     }
@@ -225,8 +345,19 @@ impl<In, A: Operator<In>, B: Operator<A::Out>> Operator<In> for Then<A, B> {
         x: In,
         out: &mut E,
     ) -> Result<(), OperatorError> {
-        let Self { a, b } = self;
-        a.process(ts, x, &mut Forward { b, out })
+        match self.tier {
+            Tier::L4 => {
+                let Self { a, b, .. } = self;
+                a.process(ts, x, &mut Forward { b, out })
+            }
+            Tier::L3 => {
+                self.a.process(ts, x, &mut Buffer(&mut self.buf))?;
+                if self.buf.len() >= self.cap {
+                    self.drain(out)?;
+                }
+                Ok(())
+            }
+        }
     }
 
     fn on_watermark<E: Emit<B::Out>>(
@@ -234,14 +365,26 @@ impl<In, A: Operator<In>, B: Operator<A::Out>> Operator<In> for Then<A, B> {
         wm: EventTime,
         out: &mut E,
     ) -> Result<Option<EventTime>, OperatorError> {
-        let Self { a, b } = self;
-        match a.on_watermark(wm, &mut Forward { b, out })? {
-            Some(w) => b.on_watermark(w, out),
+        let fwd = match self.tier {
+            Tier::L4 => {
+                let Self { a, b, .. } = self;
+                a.on_watermark(wm, &mut Forward { b, out })?
+            }
+            Tier::L3 => {
+                let w = self.a.on_watermark(wm, &mut Buffer(&mut self.buf))?;
+                self.drain(out)?;
+                w
+            }
+        };
+        match fwd {
+            Some(w) => self.b.on_watermark(w, out),
             None => Ok(None),
         }
     }
 
     fn on_barrier(&mut self, checkpoint: u64) -> Result<(), OperatorError> {
+        // NB: an L3 buffer is flushed at the end of every step; checkpointing will flush it
+        // before the barrier passes.
         self.a.on_barrier(checkpoint)?;
         self.b.on_barrier(checkpoint)
     }
@@ -251,10 +394,32 @@ impl<In, A: Operator<In>, B: Operator<A::Out>> Operator<In> for Then<A, B> {
         self.b.metrics(m);
     }
 
+    fn flush<E: Emit<B::Out>>(&mut self, out: &mut E) -> Result<(), OperatorError> {
+        match self.tier {
+            Tier::L4 => {
+                let Self { a, b, .. } = self;
+                a.flush(&mut Forward { b, out })?;
+            }
+            Tier::L3 => {
+                self.a.flush(&mut Buffer(&mut self.buf))?;
+                self.drain(out)?;
+            }
+        }
+        self.b.flush(out)
+    }
+
     fn close<E: Emit<B::Out>>(&mut self, out: &mut E) -> Result<(), OperatorError> {
-        let Self { a, b } = self;
-        a.close(&mut Forward { b, out })?;
-        b.close(out)
+        match self.tier {
+            Tier::L4 => {
+                let Self { a, b, .. } = self;
+                a.close(&mut Forward { b, out })?;
+            }
+            Tier::L3 => {
+                self.a.close(&mut Buffer(&mut self.buf))?;
+                self.drain(out)?;
+            }
+        }
+        self.b.close(out)
     }
 }
 
@@ -338,6 +503,11 @@ impl<In, O: Operator<In>> Operator<In> for Named<O> {
         self.op
             .restore(state)
             .map_err(|e| e.in_operator(&self.name))
+    }
+
+    fn flush<E: Emit<O::Out>>(&mut self, out: &mut E) -> Result<(), OperatorError> {
+        set_current_op(self.id);
+        self.op.flush(out).map_err(|e| e.in_operator(&self.name))
     }
 
     fn close<E: Emit<O::Out>>(&mut self, out: &mut E) -> Result<(), OperatorError> {

@@ -39,6 +39,10 @@ pub trait Downstream<T>: Emit<T> + Send {
     fn metrics(&self, _m: &mut Metrics) {}
     /// Workers park: ring `bells` when giving a peer work.
     fn set_bells(&mut self, _bells: &Arc<Bells>) {}
+    /// End of a step: a fused chain inside the downstream emits what it holds for batching.
+    fn flush(&mut self) -> Result<(), OperatorError> {
+        Ok(())
+    }
     fn ready(&self) -> bool;
     fn maintain(&mut self, now: Instant) -> Result<bool, OperatorError>;
     fn watermark(&mut self, w: EventTime) -> Result<(), OperatorError>;
@@ -206,6 +210,8 @@ where
                 SourceStatus::Idle => {
                     if !self.idle && n == 0 {
                         self.idle = true;
+                        self.chain.flush(&mut self.down)?;
+                        self.down.flush()?;
                         self.down.idle()?;
                         progress = true;
                     }
@@ -223,6 +229,10 @@ where
                     });
                 }
             }
+        }
+        if progress {
+            self.chain.flush(&mut self.down)?;
+            self.down.flush()?;
         }
         Ok(Step {
             progress,
@@ -290,7 +300,11 @@ where
                     }
                 }
                 Merged::Nothing => {}
-                Merged::Idle => self.down.idle()?,
+                Merged::Idle => {
+                    self.chain.flush(&mut self.down)?;
+                    self.down.flush()?;
+                    self.down.idle()?;
+                }
                 Merged::Wait => break,
                 Merged::End => {
                     if let Some(w) = self.chain.on_watermark(EventTime::MAX, &mut self.down)? {
@@ -306,6 +320,10 @@ where
                 }
             }
             progress = true;
+        }
+        if progress {
+            self.chain.flush(&mut self.down)?;
+            self.down.flush()?;
         }
         Ok(Step {
             progress,

@@ -59,6 +59,8 @@ impl Worker {
         let ctx = Context {
             worker: self.index,
             workers: self.workers,
+            tiers: self.config.tiers,
+            batch_size: self.config.batch_size,
         };
         for s in &mut self.stages {
             s.open(&ctx).map_err(Stop::Failed)?;

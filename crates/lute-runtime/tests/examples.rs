@@ -6,7 +6,7 @@
 mod jobs;
 
 use jobs::{Event, global_top_k};
-use lute_runtime::{Config, EventTime, Idle};
+use lute_runtime::{Config, EventTime, Idle, Tiers};
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -311,6 +311,35 @@ fn union_is_deterministic() {
             .run_sorted(&c)
             .unwrap()
     });
+}
+
+/// Every edge forced to an L3 batch boundary (and forced L4) gives the reference output.
+#[test]
+fn forced_tiers_match_reference() {
+    let input = jobs::events(20_000, 16, 91);
+    let expect = ref_window_sum(&input, 100);
+    let lines = jobs::lines(5_000, 93);
+    let orders = jobs::events(4_000, 16, 95);
+    let payments = jobs::events(4_000, 16, 97);
+    let join = ref_join(&orders, &payments, 100);
+    for tiers in [Tiers::AllL3, Tiers::AllL4] {
+        for w in WORKERS {
+            let c = config(w).tiers(tiers);
+            let got = jobs::window_sum(input.clone(), 100).run_sorted(&c).unwrap();
+            assert_eq!(got, expect, "{tiers:?}, {w} workers");
+            let got = jobs::orders_payments(orders.clone(), payments.clone(), 100)
+                .run_sorted(&c)
+                .unwrap();
+            assert_eq!(got, join, "{tiers:?}, {w} workers");
+            let l3 = jobs::wordcount(lines.clone(), 50).run_sorted(&c).unwrap();
+            let l4 = jobs::wordcount(lines.clone(), 50)
+                .run_sorted(&config(w))
+                .unwrap();
+            assert_eq!(l3, l4, "{tiers:?}, {w} workers");
+        }
+    }
+    let text = jobs::window_sum(input, 100).explain(&config(2).tiers(Tiers::AllL3));
+    assert!(text.contains("L3 batch boundary"), "{text}");
 }
 
 /// Workers that park when idle (and are woken by their peers' doorbells) give the reference
