@@ -74,6 +74,9 @@ struct Node<A> {
     keys: [i64; CAP],
     vals: [A; CAP],
     children: [u32; CAP + 1],
+    /// `cagg[j]` is child `j`'s aggregate whenever that child is an inner node (the only
+    /// children a fold reads), so folding a node reads no other node.
+    cagg: [A; CAP + 1],
     parent: u32,
     /// 0 for leaves.
     height: u32,
@@ -145,6 +148,9 @@ pub struct Fiba<M: Monoid> {
     /// `vals[j] ⊕ … ⊕ vals[n − 1]` of that leaf, ⊕ its parent's aggregate unless the parent
     /// is the root. Valid for `j` in `lo..n`.
     lsfx: Vec<M::Agg>,
+    /// `path[h]`: the index in its parent of the node at height `h` on the last descent of
+    /// [`Fiba::find_leaf`] (valid below the node the descent started from).
+    path: [u8; 64],
     /// Entries `0..lo` of the leftmost leaf are evicted but not yet shifted out (0 when the
     /// root is a leaf). An eviction just advances `lo`: no combine, no shift.
     lo: usize,
@@ -163,6 +169,7 @@ impl<M: Monoid> Fiba<M> {
             len: 0,
             touched: Vec::with_capacity(64),
             lsfx: Vec::new(),
+            path: [0; 64],
             lo: 0,
         };
         let id = f.op.identity();
@@ -220,6 +227,7 @@ impl<M: Monoid> Fiba<M> {
                 keys: [0; CAP],
                 vals: std::array::from_fn(|_| id.clone()),
                 children: [NIL; CAP + 1],
+                cagg: std::array::from_fn(|_| id.clone()),
                 parent: NIL,
                 height,
                 agg: id.clone(),
@@ -255,11 +263,6 @@ impl<M: Monoid> Fiba<M> {
             let (x, y) = self.nodes.split_at_mut(a);
             (&mut y[0], &mut x[b])
         }
-    }
-
-    #[inline]
-    fn is_leaf(&self, i: u32) -> bool {
-        self.node(i).height == 0
     }
 
     #[inline]
@@ -327,29 +330,53 @@ impl<M: Monoid> Fiba<M> {
             }
             return acc;
         }
-        let kid = |j: usize| &self.nodes[n.children[j] as usize].agg;
+        // NB: child aggregates cached in the node: no pointer chase, no bounds check per child,
+        // no cache miss on cold children (`windows` W4).
         let mut acc = if first {
-            let mut a = kid(0).clone();
+            let mut a = n.cagg[0].clone();
             op.combine_assign(&mut a, &n.vals[0]);
             a
         } else {
             n.vals[0].clone()
         };
-        for (v, &c) in n.vals[1..k].iter().zip(&n.children[1..k]) {
-            op.combine_assign(&mut acc, &self.nodes[c as usize].agg);
+        for (v, c) in n.vals[1..k].iter().zip(&n.cagg[1..k]) {
+            op.combine_assign(&mut acc, c);
             op.combine_assign(&mut acc, v);
         }
         if last {
-            op.combine_assign(&mut acc, kid(k));
+            op.combine_assign(&mut acc, &n.cagg[k]);
         }
         acc
+    }
+
+    /// Sets inner node `i`'s aggregate and its copy in the parent's `cagg`, where `i` is
+    /// child `j`.
+    #[inline]
+    fn set_inner_agg_at(&mut self, i: u32, j: usize, a: M::Agg) {
+        let p = self.nodes[i as usize].parent;
+        debug_assert_eq!(self.nodes[p as usize].children[j], i);
+        self.nodes[p as usize].cagg[j] = a.clone();
+        self.nodes[i as usize].agg = a;
+    }
+
+    /// Sets inner node `i`'s aggregate and its copy in the parent's `cagg`.
+    #[inline]
+    fn set_inner_agg(&mut self, i: u32, a: M::Agg) {
+        let p = self.nodes[i as usize].parent;
+        let pn = &mut self.nodes[p as usize];
+        let j = pn.children[..=pn.n]
+            .iter()
+            .position(|&c| c == i)
+            .expect("child of parent");
+        pn.cagg[j] = a.clone();
+        self.nodes[i as usize].agg = a;
     }
 
     /// Recomputes an inner (non-spine, non-root) node's aggregate: its whole subtree.
     #[inline]
     fn recompute_inner(&mut self, i: u32) {
         let a = self.fold(&self.nodes[i as usize], true, true);
-        self.nodes[i as usize].agg = a;
+        self.set_inner_agg(i, a);
     }
 
     /// Rebuilds the suffix aggregates of the leftmost leaf (see [`Fiba::lsfx`]) from its
@@ -395,7 +422,7 @@ impl<M: Monoid> Fiba<M> {
         let kind = self.kind(i);
         let n = &self.nodes[i as usize];
         match kind {
-            Kind::Inner => self.nodes[i as usize].agg = self.fold(n, true, true),
+            Kind::Inner => self.set_inner_agg(i, self.fold(n, true, true)),
             Kind::Root => self.nodes[i as usize].agg = self.fold(n, false, false),
             Kind::Left if n.height == 0 => self.build_lsfx(),
             Kind::Left | Kind::Right => {
@@ -445,11 +472,17 @@ impl<M: Monoid> Fiba<M> {
 
     /// Repairs aggregates after the contents of node `i` changed (no structural change):
     /// inner ancestors bottom-up, then the root or the spine below the meeting point.
+    ///
+    /// The inner nodes on the way must lie on the last descent of [`Fiba::find_leaf`] (their
+    /// index in the parent is taken from [`Fiba::path`]).
     fn fix(&mut self, mut i: u32) {
         loop {
             match self.kind(i) {
                 Kind::Inner => {
-                    self.recompute_inner(i);
+                    let n = &self.nodes[i as usize];
+                    let a = self.fold(n, true, true);
+                    let j = self.path[n.height as usize] as usize;
+                    self.set_inner_agg_at(i, j, a);
                     i = self.node(i).parent;
                 }
                 Kind::Root => {
@@ -532,7 +565,7 @@ impl<M: Monoid> Fiba<M> {
 
     /// The leaf where time `t` goes, searched from the nearer finger: climb the spine only
     /// while `t` lies outside the current subtree, then descend.
-    fn find_leaf(&self, t: i64) -> u32 {
+    fn find_leaf(&mut self, t: i64) -> u32 {
         let mut n;
         let rl = self.right_leaf();
         let rln = self.node(rl);
@@ -570,12 +603,15 @@ impl<M: Monoid> Fiba<M> {
                 n = p;
             }
         }
-        while !self.is_leaf(n) {
-            let node = self.node(n);
+        loop {
+            let node = &self.nodes[n as usize];
+            if node.height == 0 {
+                return n;
+            }
             let i = node.keys[..node.n].partition_point(|&k| k <= t);
+            self.path[node.height as usize - 1] = i as u8;
             n = node.children[i];
         }
-        n
     }
 
     /// Inserts the partial `v` at time `t` (any time: out-of-order is the point). Items with
@@ -638,18 +674,20 @@ impl<M: Monoid> Fiba<M> {
             let (mid_k, mid_v) = self.split_node(x, y);
             let p = self.node(x).parent;
             self.node_mut(y).parent = p;
+            let i = self.path[h as usize] as usize;
             let pn = self.node_mut(p);
             let k = pn.n;
-            let i = pn.children[..=k]
-                .iter()
-                .position(|&c| c == x)
-                .expect("child of parent");
+            debug_assert_eq!(pn.children[i], x);
             arr_insert(&mut pn.keys, k, i, mid_k);
             arr_insert(&mut pn.vals, k, i, mid_v);
             arr_insert(&mut pn.children, k + 1, i + 1, y);
+            let c = pn.cagg[i].clone();
+            arr_insert(&mut pn.cagg, k + 1, i + 1, c);
             pn.n = k + 1;
-            self.recompute_inner(x);
-            self.recompute_inner(y);
+            let a = self.fold(&self.nodes[x as usize], true, true);
+            self.set_inner_agg_at(x, i, a);
+            let a = self.fold(&self.nodes[y as usize], true, true);
+            self.set_inner_agg_at(y, i + 1, a);
             if k < MAX_KEYS {
                 self.fix(p);
                 return;
@@ -679,6 +717,7 @@ impl<M: Monoid> Fiba<M> {
             if h > 0 {
                 for j in cut..=total {
                     yn.children[j - cut] = xn.children[j];
+                    yn.cagg[j - cut] = xn.cagg[j].clone();
                 }
             }
             mid_k = xn.keys[cut - 1];
@@ -756,31 +795,7 @@ impl<M: Monoid> Fiba<M> {
         loop {
             let h = self.node(x).height;
             let y = self.alloc(h);
-            let (mid_k, mid_v);
-            {
-                let (xn, yn) = self.pair_mut(x, y);
-                let total = xn.n;
-                let cut = MIN_KEYS + 2; // x keeps MIN_KEYS + 1 keys, y gets the rest
-                for j in cut..total {
-                    yn.keys[j - cut] = xn.keys[j];
-                    yn.vals[j - cut] = xn.vals[j].clone();
-                }
-                yn.n = total - cut;
-                if h > 0 {
-                    for j in cut..=total {
-                        yn.children[j - cut] = xn.children[j];
-                    }
-                }
-                mid_k = xn.keys[cut - 1];
-                mid_v = xn.vals[cut - 1].clone();
-                xn.n = cut - 1;
-            }
-            if h > 0 {
-                for j in 0..=self.node(y).n {
-                    let c = self.node(y).children[j];
-                    self.node_mut(c).parent = y;
-                }
-            }
+            let (mid_k, mid_v) = self.split_node(x, y);
             self.touched.push(x);
             self.touched.push(y);
             if x == self.root {
@@ -808,6 +823,8 @@ impl<M: Monoid> Fiba<M> {
             arr_insert(&mut pn.keys, k, i, mid_k);
             arr_insert(&mut pn.vals, k, i, mid_v);
             arr_insert(&mut pn.children, k + 1, i + 1, y);
+            let c = pn.cagg[i].clone();
+            arr_insert(&mut pn.cagg, k + 1, i + 1, c);
             pn.n = k + 1;
             let fits = k < MAX_KEYS;
             self.touched.push(p);
@@ -882,18 +899,21 @@ impl<M: Monoid> Fiba<M> {
                 // NB: merging whenever it fits leaves the parent with room to lose keys, so an
                 // in-order stream reaches this general path once per MIN_KEYS leaf merges
                 // instead of every other one (`windows` W4).
-                let (sk, sv, sc) = {
+                let (sk, sv, sc, sca) = {
                     let sn = self.node_mut(s);
                     let k = sn.n;
                     let sk = arr_remove(&mut sn.keys, k, 0);
                     let sv = arr_remove(&mut sn.vals, k, 0);
-                    let sc = if internal {
-                        arr_remove(&mut sn.children, k + 1, 0)
+                    let (sc, sca) = if internal {
+                        (
+                            arr_remove(&mut sn.children, k + 1, 0),
+                            Some(arr_remove(&mut sn.cagg, k + 1, 0)),
+                        )
                     } else {
-                        NIL
+                        (NIL, None)
                     };
                     sn.n = k - 1;
-                    (sk, sv, sc)
+                    (sk, sv, sc, sca)
                 };
                 let pn = self.node_mut(p);
                 let dk = std::mem::replace(&mut pn.keys[0], sk);
@@ -903,8 +923,9 @@ impl<M: Monoid> Fiba<M> {
                 xn.keys[k] = dk;
                 xn.vals[k] = dv;
                 xn.n = k + 1;
-                if internal {
+                if let Some(a) = sca {
                     xn.children[k + 1] = sc;
+                    xn.cagg[k + 1] = a;
                     self.node_mut(sc).parent = x;
                 }
                 self.touched.push(s);
@@ -915,6 +936,7 @@ impl<M: Monoid> Fiba<M> {
                 let pn = self.node_mut(p);
                 let k = pn.n;
                 arr_remove(&mut pn.children, k + 1, 1);
+                arr_remove(&mut pn.cagg, k + 1, 1);
                 let dk = arr_remove(&mut pn.keys, k, 0);
                 let dv = arr_remove(&mut pn.vals, k, 0);
                 pn.n = k - 1;
@@ -933,6 +955,7 @@ impl<M: Monoid> Fiba<M> {
                 if internal {
                     for j in 0..=sn.n {
                         xn.children[k + 1 + j] = sn.children[j];
+                        xn.cagg[k + 1 + j] = sn.cagg[j].clone();
                     }
                 }
                 first_moved = k + 1;
@@ -978,6 +1001,7 @@ impl<M: Monoid> Fiba<M> {
             let (dk, dv) = {
                 let pn = self.node_mut(p);
                 arr_remove(&mut pn.children, pk + 1, 1);
+                arr_remove(&mut pn.cagg, pk + 1, 1);
                 let dk = arr_remove(&mut pn.keys, pk, 0);
                 let dv = arr_remove(&mut pn.vals, pk, 0);
                 pn.n = pk - 1;
@@ -1103,6 +1127,15 @@ impl<M: Monoid> Fiba<M> {
                     return Err("stale suffix aggregates at the leftmost leaf".into());
                 }
                 continue;
+            }
+            let n = &base.nodes[i as usize];
+            if n.height > 0 {
+                for j in 0..=n.n {
+                    let c = n.children[j];
+                    if base.kind(c) == Kind::Inner && n.cagg[j] != base.nodes[c as usize].agg {
+                        return Err(format!("stale child aggregate {j} at node {i}"));
+                    }
+                }
             }
             if me.nodes[i as usize].agg != base.nodes[i as usize].agg {
                 return Err(format!("stale aggregate at node {i} ({:?})", base.kind(i)));
