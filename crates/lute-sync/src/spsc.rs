@@ -27,9 +27,9 @@
 //! ([`Producer::push`], [`Consumer::pop`]) additionally use the notifier's `SeqCst` fence
 //! (see [`crate::wait`]); `try_*` operations never do.
 //!
-//! Batch operations ([`Producer::push_slice`], [`Producer::push_iter`],
-//! [`Consumer::pop_slice`], [`Consumer::pop_batch`]) write or read a contiguous run of slots
-//! (two runs when they wrap) and publish the index once.
+//! Batch operations ([`Producer::push_slice`], [`Producer::push_slice_all`],
+//! [`Producer::push_iter`], [`Consumer::pop_slice`], [`Consumer::pop_batch`]) write or read a
+//! contiguous run of slots (two runs when they wrap) and publish the index once.
 //!
 //! # Examples
 //!
@@ -347,21 +347,73 @@ impl<T> Producer<T> {
     where
         T: Copy,
     {
-        let mut free = self.free_slots();
-        if free < items.len() {
-            free = self.refresh_free();
-        }
-        let n = free.min(items.len());
+        let n = self.free_for(items.len()).min(items.len());
         if n == 0 {
             return 0;
         }
+        self.write_at_tail(&items[..n]);
+        n
+    }
+
+    /// Pushes all of `items`, publishing once, if they all fit; otherwise pushes nothing and
+    /// returns `false`.
+    ///
+    /// A producer that waits for room for its whole batch, rather than pushing whatever fits
+    /// ([`Producer::push_slice`]), keeps its batches whole when the ring runs full: it then
+    /// writes only slots the consumer left a batch ago, instead of trailing the consumer slot
+    /// by slot in small runs that share cache lines with it.
+    ///
+    /// # Examples
+    /// ```
+    /// use lute_sync::spsc;
+    /// let (mut tx, mut rx) = spsc::channel::<u8>(4).unwrap();
+    /// assert!(tx.push_slice_all(&[1, 2, 3]));
+    /// assert!(!tx.push_slice_all(&[4, 5])); // one slot free: nothing pushed
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// assert!(tx.push_slice_all(&[4, 5]));
+    /// ```
+    #[inline]
+    pub fn push_slice_all(&mut self, items: &[T]) -> bool
+    where
+        T: Copy,
+    {
+        if self.free_for(items.len()) < items.len() {
+            return false;
+        }
+        if !items.is_empty() {
+            self.write_at_tail(items);
+        }
+        true
+    }
+
+    /// Free slots, reading the consumer's index only if the cached one shows fewer than `want`.
+    #[inline(always)]
+    fn free_for(&mut self, want: usize) -> usize {
+        let free = self.cap - self.tail.wrapping_sub(self.cached_head);
+        if free >= want {
+            free
+        } else {
+            self.refresh_free()
+        }
+    }
+
+    /// Writes `items` (non-empty, at most the free slots) at `tail`, in one run or two when
+    /// they wrap, and publishes once.
+    #[inline(always)]
+    fn write_at_tail(&mut self, items: &[T])
+    where
+        T: Copy,
+    {
+        let n = items.len();
+        debug_assert!(n > 0 && n <= self.cap - self.tail.wrapping_sub(self.cached_head));
         let start = self.tail & (self.cap - 1);
         let first = n.min(self.cap - start);
         self.write_run(start, &items[..first]);
-        self.write_run(0, &items[first..n]);
+        if first < n {
+            self.write_run(0, &items[first..]);
+        }
         self.tail = self.tail.wrapping_add(n);
         self.publish();
-        n
     }
 
     #[inline(always)]
@@ -590,7 +642,8 @@ impl<T> Consumer<T> {
     where
         T: Copy,
     {
-        let mut n = self.available();
+        // Read the producer's index only if the cached one shows fewer than `out.len()`.
+        let mut n = self.cached_tail.wrapping_sub(self.head);
         if n < out.len() {
             n = self.refresh_available();
         }
@@ -602,7 +655,9 @@ impl<T> Consumer<T> {
         let first = n.min(self.cap - start);
         let (a, rest) = out.split_at_mut(first);
         self.read_run(start, a);
-        self.read_run(0, &mut rest[..n - first]);
+        if first < n {
+            self.read_run(0, &mut rest[..n - first]);
+        }
         self.head = self.head.wrapping_add(n);
         self.publish();
         n

@@ -78,6 +78,32 @@ fn batch_push_pop_across_wrap() {
 }
 
 #[test]
+fn whole_batch_push_across_wrap() {
+    common::check("whole_batch_push_across_wrap", || {
+        let (mut tx, mut rx) = spsc::channel::<u64>(2).unwrap();
+        let p = thread::spawn(move || {
+            // The second batch waits for both slots and is written as two runs (wrap).
+            for batch in [&[10][..], &[11, 12][..]] {
+                while !tx.push_slice_all(batch) {
+                    thread::yield_now();
+                }
+            }
+        });
+        let mut got = Vec::new();
+        let mut buf = [0u64; 2];
+        while got.len() < 3 {
+            let n = rx.pop_slice(&mut buf);
+            got.extend_from_slice(&buf[..n]);
+            if n == 0 {
+                thread::yield_now();
+            }
+        }
+        p.join().unwrap();
+        assert_eq!(got, [10, 11, 12]);
+    });
+}
+
+#[test]
 fn drop_is_seen_after_last_value() {
     common::check("drop_is_seen_after_last_value", || {
         let (mut tx, mut rx) = spsc::channel::<String>(2).unwrap();
