@@ -109,6 +109,12 @@ fn arr_remove<T: Clone>(a: &mut [T], len: usize, pos: usize) -> T {
     v
 }
 
+/// Index of prefix `j` of the right-spine node at height `h` in [`Fiba::rpre`].
+#[inline]
+fn rp(h: usize, j: usize) -> usize {
+    h * (CAP + 1) + j
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Inner,
@@ -148,6 +154,11 @@ pub struct Fiba<M: Monoid> {
     /// `vals[j] ⊕ … ⊕ vals[n − 1]` of that leaf, ⊕ its parent's aggregate unless the parent
     /// is the root. Valid for `j` in `lo..n`.
     lsfx: Vec<M::Agg>,
+    /// Prefix aggregates of the right-spine nodes: for the one at height `h` with `k` keys,
+    /// `rpre[rp(h, j)]` (`j` in `1..=k`) is the aggregate of its first `j` children and values
+    /// (values only for the leaf), so its own part is `rpre[rp(h, k)]`, and a change at child
+    /// `j` (an insertion `d` items from the right end) refolds only what lies right of it.
+    rpre: Vec<M::Agg>,
     /// `path[h]`: the index in its parent of the node at height `h` on the last descent of
     /// [`Fiba::find_leaf`] (valid below the node the descent started from).
     path: [u8; 64],
@@ -169,6 +180,7 @@ impl<M: Monoid> Fiba<M> {
             len: 0,
             touched: Vec::with_capacity(64),
             lsfx: Vec::new(),
+            rpre: Vec::new(),
             path: [0; 64],
             lo: 0,
         };
@@ -304,6 +316,10 @@ impl<M: Monoid> Fiba<M> {
         self.right.clear();
         self.left.resize(h, NIL);
         self.right.resize(h, NIL);
+        if self.rpre.len() < rp(h, 0) {
+            let id = self.op.identity();
+            self.rpre.resize(rp(h, 0), id);
+        }
         let (mut l, mut r) = (self.root, self.root);
         for level in (0..h).rev() {
             l = self.node(l).children[0];
@@ -416,6 +432,36 @@ impl<M: Monoid> Fiba<M> {
         self.lo = 0;
     }
 
+    /// Refolds the prefix aggregates of the right-spine node `i` from entry `from` on (entries
+    /// up to `from` are valid) and sets its own part from them.
+    fn right_prefix(&mut self, i: u32, from: usize) {
+        let n = &self.nodes[i as usize];
+        let (h, k) = (n.height as usize, n.n);
+        let op = &self.op;
+        let pre = &mut self.rpre[rp(h, 0)..rp(h + 1, 0)];
+        let (mut acc, start) = if from == 0 {
+            let a = if h == 0 {
+                n.vals[0].clone()
+            } else {
+                let mut a = n.cagg[0].clone();
+                op.combine_assign(&mut a, &n.vals[0]);
+                a
+            };
+            pre[1] = a.clone();
+            (a, 1)
+        } else {
+            (pre[from].clone(), from)
+        };
+        for j in start..k {
+            if h > 0 {
+                op.combine_assign(&mut acc, &n.cagg[j]);
+            }
+            op.combine_assign(&mut acc, &n.vals[j]);
+            pre[j + 1] = acc.clone();
+        }
+        self.nodes[i as usize].local = acc;
+    }
+
     /// Recomputes node `i`'s stored aggregate from its values, its children's aggregates
     /// and (on a spine) its parent's aggregate.
     fn recompute(&mut self, i: u32) {
@@ -425,7 +471,11 @@ impl<M: Monoid> Fiba<M> {
             Kind::Inner => self.set_inner_agg(i, self.fold(n, true, true)),
             Kind::Root => self.nodes[i as usize].agg = self.fold(n, false, false),
             Kind::Left if n.height == 0 => self.build_lsfx(),
-            Kind::Left | Kind::Right => {
+            Kind::Right => {
+                self.right_prefix(i, 0);
+                self.refresh(i, kind);
+            }
+            Kind::Left => {
                 let local = self.fold(n, kind == Kind::Right, kind == Kind::Left);
                 self.nodes[i as usize].local = local;
                 self.refresh(i, kind);
@@ -475,7 +525,10 @@ impl<M: Monoid> Fiba<M> {
     ///
     /// The inner nodes on the way must lie on the last descent of [`Fiba::find_leaf`] (their
     /// index in the parent is taken from [`Fiba::path`]).
-    fn fix(&mut self, mut i: u32) {
+    ///
+    /// `from`: the first changed position in node `i` (a right-spine node refolds its prefix
+    /// aggregates from there on).
+    fn fix(&mut self, mut i: u32, mut from: usize) {
         loop {
             match self.kind(i) {
                 Kind::Inner => {
@@ -483,6 +536,7 @@ impl<M: Monoid> Fiba<M> {
                     let a = self.fold(n, true, true);
                     let j = self.path[n.height as usize] as usize;
                     self.set_inner_agg_at(i, j, a);
+                    from = j;
                     i = self.node(i).parent;
                 }
                 Kind::Root => {
@@ -490,9 +544,19 @@ impl<M: Monoid> Fiba<M> {
                     self.nodes[i as usize].agg = a;
                     return;
                 }
-                k => {
+                Kind::Right => {
+                    // NB: only the part right of the change is refolded (`windows` W4, d = 1K).
                     let h = self.node(i).height as usize;
-                    self.spine_down(k, h, false);
+                    self.right_prefix(i, from);
+                    self.refresh(i, Kind::Right);
+                    for level in (0..h).rev() {
+                        self.refresh(self.right[level], Kind::Right);
+                    }
+                    return;
+                }
+                Kind::Left => {
+                    let h = self.node(i).height as usize;
+                    self.spine_down(Kind::Left, h, false);
                     return;
                 }
             }
@@ -631,6 +695,7 @@ impl<M: Monoid> Fiba<M> {
                 op.combine_assign(&mut n.agg, &v);
                 if !is_root {
                     op.combine_assign(&mut n.local, &v);
+                    self.rpre[k + 1] = n.local.clone();
                 }
                 n.keys[k] = t;
                 n.vals[k] = v;
@@ -656,7 +721,7 @@ impl<M: Monoid> Fiba<M> {
         arr_insert(&mut n.vals, k, pos, v);
         n.n = k + 1;
         if k < MAX_KEYS {
-            self.fix(leaf);
+            self.fix(leaf, pos);
         } else if self.kind(leaf) == Kind::Inner {
             self.split_inner(leaf);
         } else {
@@ -689,7 +754,7 @@ impl<M: Monoid> Fiba<M> {
             let a = self.fold(&self.nodes[y as usize], true, true);
             self.set_inner_agg_at(y, i + 1, a);
             if k < MAX_KEYS {
-                self.fix(p);
+                self.fix(p, i);
                 return;
             }
             if self.kind(p) != Kind::Inner {
@@ -786,6 +851,7 @@ impl<M: Monoid> Fiba<M> {
         if !p_is_root {
             op.combine_assign(&mut pn.local, &xa);
             op.combine_assign(&mut pn.local, &pn.vals[k - 1]);
+            self.rpre[rp(1, k)] = pn.local.clone();
         }
         self.recompute(y);
         true
@@ -1139,6 +1205,12 @@ impl<M: Monoid> Fiba<M> {
             }
             if me.nodes[i as usize].agg != base.nodes[i as usize].agg {
                 return Err(format!("stale aggregate at node {i} ({:?})", base.kind(i)));
+            }
+            if base.kind(i) == Kind::Right {
+                let (h, k) = (n.height as usize, n.n);
+                if me.rpre[rp(h, 1)..=rp(h, k)] != base.rpre[rp(h, 1)..=rp(h, k)] {
+                    return Err(format!("stale prefix aggregates at right-spine node {i}"));
+                }
             }
             if matches!(base.kind(i), Kind::Left | Kind::Right)
                 && me.nodes[i as usize].local != base.nodes[i as usize].local
