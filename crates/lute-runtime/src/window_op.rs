@@ -11,19 +11,81 @@
 //! - Results are emitted when the watermark passes a window's end, keys in ascending order
 //!   and, per key, windows in order of end time: the output order is defined by the data.
 //! - End of stream (watermark `EventTime::MAX`) flushes every open window.
-//! - Keyed state: a hash map (deterministic [`MixHasher`]) from key to an index into a vector
-//!   of window states, plus the keys in sorted order for emission. A *new* key allocates (its
+//! - Keyed state: an open-addressing hash table (linear probing, deterministic
+//!   [`StateHasher`]) of indices into a vector of `(key, window state)`, plus the indices in
+//!   key order for emission. A *new* key allocates (its
 //!   map entry, window state and place in the sorted list: O(keys) once); this is the one
 //!   allocation on the data path, accounted per new key, not per event. NB: a hash lookup, not
 //!   a `BTreeMap` walk, per event; see the `runtime` benchmark.
 
 use crate::error::OperatorError;
-use crate::exchange::MixHasher;
 use crate::operator::{Emit, EventTime, Metrics, Operator};
 use lute_window::window::{Late, SessionWindows, SlidingWindows, WindowResult};
 use lute_window::{Lift, Monoid};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash};
+use std::hash::Hash;
+
+/// The hasher of keyed state: one folded 64×64→128-bit multiply per word (the high and low
+/// halves XORed), which spreads every input bit over both the low bits (the bucket) and the
+/// high bits (the tag) that the hash table uses. Cheaper than [`crate::exchange::MixHasher`]
+/// (whose full avalanche routing needs, since routing must also be stable across machines);
+/// deterministic, so iteration-independent behaviour is the same in every run.
+#[derive(Debug, Clone, Copy)]
+pub struct StateHasher(u64);
+
+impl Default for StateHasher {
+    fn default() -> Self {
+        // The fractional digits of pi: an arbitrary seed with mixed bits.
+        Self(0x243F_6A88_85A3_08D3)
+    }
+}
+
+#[inline(always)]
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+impl std::hash::Hasher for StateHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.write_u64(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    #[inline(always)]
+    fn write_u64(&mut self, v: u64) {
+        self.0 = fold_mul(self.0 ^ v, 0x9E37_79B9_7F4A_7C15);
+    }
+
+    #[inline(always)]
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+
+    #[inline(always)]
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+
+    #[inline(always)]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn out_of_step(l: Late) -> OperatorError {
+    OperatorError::new(format!("window state out of step: {l}"))
+}
 
 /// The per-key state of a window operator: one of the window layer's assigners.
 pub trait WindowState: Clone + Send + 'static {
@@ -140,10 +202,14 @@ pub struct WindowOp<K, KF, VF, W, L = DropLate> {
     key: KF,
     value: VF,
     proto: W,
-    index: HashMap<K, usize, BuildHasherDefault<MixHasher>>,
-    windows: Vec<W>,
-    /// `(key, index)` in ascending key order: the emission order.
-    sorted: Vec<(K, usize)>,
+    /// Open-addressing index (linear probing, load at most 1/2) into `states`: `0` empty,
+    /// `i + 1` for `states[i]`; its length is a power of two.
+    table: Vec<u32>,
+    /// Per key: the key and its window state, side by side (the key compare of a lookup
+    /// loads the state's first cache line).
+    states: Vec<(K, W)>,
+    /// Indices into `states` in ascending key order: the emission order.
+    sorted: Vec<u32>,
     watermark: EventTime,
     late: u64,
     policy: std::marker::PhantomData<fn() -> L>,
@@ -155,8 +221,8 @@ impl<K: Clone, KF: Clone, VF: Clone, W: Clone, L> Clone for WindowOp<K, KF, VF, 
             key: self.key.clone(),
             value: self.value.clone(),
             proto: self.proto.clone(),
-            index: self.index.clone(),
-            windows: self.windows.clone(),
+            table: self.table.clone(),
+            states: self.states.clone(),
             sorted: self.sorted.clone(),
             watermark: self.watermark,
             late: self.late,
@@ -173,8 +239,8 @@ impl<K, KF, VF, W, L> WindowOp<K, KF, VF, W, L> {
             key,
             value,
             proto: windows,
-            index: HashMap::default(),
-            windows: Vec::new(),
+            table: Vec::new(),
+            states: Vec::new(),
             sorted: Vec::new(),
             watermark: EventTime::MIN,
             late: 0,
@@ -185,6 +251,72 @@ impl<K, KF, VF, W, L> WindowOp<K, KF, VF, W, L> {
     /// Late events seen so far (dropped or emitted, per the policy).
     pub fn late(&self) -> u64 {
         self.late
+    }
+
+    /// The table slot where probing for a key with hash `h` starts (the hash's top bits).
+    #[inline(always)]
+    fn home(&self, h: u64) -> usize {
+        let bits = self.table.len().trailing_zeros();
+        (h >> (64 - bits)) as usize
+    }
+}
+
+#[inline(always)]
+fn hash_of<K: Hash>(k: &K) -> u64 {
+    use std::hash::Hasher as _;
+    let mut h = StateHasher::default();
+    k.hash(&mut h);
+    h.finish()
+}
+
+impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
+    /// The index in `states` of `k`, if present.
+    #[inline(always)]
+    fn find(&self, k: &K, h: u64) -> Option<usize> {
+        if self.table.is_empty() {
+            return None;
+        }
+        let mask = self.table.len() - 1;
+        let mut at = self.home(h);
+        loop {
+            match self.table[at] {
+                0 => return None,
+                e if self.states[e as usize - 1].0 == *k => return Some(e as usize - 1),
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    /// Adds a new key (allocates: state, table growth, sorted position; once per key).
+    #[cold]
+    #[inline(never)]
+    fn add(&mut self, k: K, h: u64, state: W) -> usize {
+        let i = self.states.len();
+        let at = self
+            .sorted
+            .partition_point(|&s| self.states[s as usize].0 < k);
+        self.sorted.insert(at, i as u32);
+        self.states.push((k, state));
+        if 2 * self.states.len() > self.table.len() {
+            let n = (4 * self.states.len()).next_power_of_two().max(16);
+            self.table = vec![0; n];
+            for j in 0..self.states.len() {
+                let hj = hash_of(&self.states[j].0);
+                self.place(hj, j);
+            }
+        } else {
+            self.place(h, i);
+        }
+        i
+    }
+
+    fn place(&mut self, h: u64, i: usize) {
+        let mask = self.table.len() - 1;
+        let mut at = self.home(h);
+        while self.table[at] != 0 {
+            at = (at + 1) & mask;
+        }
+        self.table[at] = i as u32 + 1;
     }
 }
 
@@ -199,6 +331,7 @@ where
 {
     type Out = L::Out;
 
+    #[inline(always)]
     fn process<E: Emit<Self::Out>>(
         &mut self,
         ts: EventTime,
@@ -214,23 +347,21 @@ where
         }
         let k = (self.key)(&x);
         let agg = self.proto.op().lift((self.value)(x));
-        let i = match self.index.get(&k) {
-            Some(&i) => i,
+        let h = hash_of(&k);
+        let i = match self.find(&k, h) {
+            Some(i) => i,
             None => {
                 let mut w = self.proto.clone();
                 w.advance(self.watermark, |_| {});
-                let i = self.windows.len();
-                self.windows.push(w);
-                let at = self.sorted.partition_point(|(s, _)| *s < k);
-                self.sorted.insert(at, (k.clone(), i));
-                self.index.insert(k, i);
-                i
+                self.add(k, h, w)
             }
         };
-        let w = &mut self.windows[i];
+        let w = &mut self.states[i].1;
         // Not late for the operator, hence not for the key's windows (same watermark).
-        w.insert(ts, &agg)
-            .map_err(|l| OperatorError::new(format!("window state out of step: {l}")))
+        match w.insert(ts, &agg) {
+            Ok(()) => Ok(()),
+            Err(l) => Err(out_of_step(l)),
+        }
     }
 
     fn on_watermark<E: Emit<Self::Out>>(
@@ -243,8 +374,9 @@ where
         }
         self.watermark = wm;
         let mut failed = None;
-        for (k, i) in &self.sorted {
-            self.windows[*i].advance(wm, |r| {
+        for &i in &self.sorted {
+            let (k, w) = &mut self.states[i as usize];
+            w.advance(wm, |r| {
                 if failed.is_none()
                     && let Err(e) = out.emit(r.timestamp(), L::result(k.clone(), r))
                 {
@@ -260,5 +392,49 @@ where
 
     fn metrics(&self, m: &mut Metrics) {
         m.add(L::METRIC, self.late);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lute_window::ops::Sum;
+    use lute_window::window::SlidingSpec;
+    use std::collections::BTreeMap;
+
+    struct Out(Vec<(EventTime, (String, WindowResult<i64>))>);
+    impl Emit<(String, WindowResult<i64>)> for Out {
+        fn emit(
+            &mut self,
+            ts: EventTime,
+            x: (String, WindowResult<i64>),
+        ) -> Result<(), OperatorError> {
+            self.0.push((ts, x));
+            Ok(())
+        }
+    }
+
+    /// Thousands of keys (the index table grows many times), against a `BTreeMap`: every key
+    /// finds its own state, and results come out in key order.
+    #[test]
+    fn keyed_state_index_finds_every_key() {
+        let windows = SlidingWindows::new(Sum, &[SlidingSpec::tumbling(100)]).unwrap();
+        let mut op = WindowOp::<_, _, _, _, DropLate>::new(
+            |x: &(String, i64)| x.0.clone(),
+            |x: (String, i64)| x.1,
+            windows,
+        );
+        let mut expect: BTreeMap<String, i64> = BTreeMap::new();
+        let mut out = Out(Vec::new());
+        for i in 0..20_000i64 {
+            let key = format!("k{}", (i * 7919) % 3001);
+            *expect.entry(key.clone()).or_default() += i;
+            op.process(i % 100, (key, i), &mut out).unwrap();
+        }
+        assert!(op.table.len() >= 2 * op.states.len(), "load at most 1/2");
+        op.on_watermark(100, &mut out).unwrap();
+        let got: Vec<(String, i64)> = out.0.into_iter().map(|(_, (k, r))| (k, r.value)).collect();
+        let want: Vec<(String, i64)> = expect.into_iter().collect();
+        assert_eq!(got, want);
     }
 }

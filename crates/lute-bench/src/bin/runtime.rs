@@ -6,11 +6,15 @@
 //! windows of size 10 000 and slide 1 000 summing the values; watermark every 256 events.
 //! Both sides fold every window result into a checksum, which must match (correctness first).
 //!
+//! Tiers: the same job at 1 worker with every intra-chain edge fused (all-L4), every edge a
+//! batch boundary (all-L3), and the cost model's choice.
+//!
 //! `--quick` runs in a few seconds. Ends with `BENCH name=value` lines.
 
 use anyhow::{Context, Result, ensure};
 use lute_bench::{Args, Report, load_average, median};
-use lute_runtime::{Config, GenSource, WatermarkStrategy, job};
+use lute_runtime::job::Plan;
+use lute_runtime::{Config, GenSource, Tiers, WatermarkStrategy, job};
 use lute_window::ops::Sum;
 use lute_window::window::{SlidingSpec, SlidingWindows, WindowResult};
 use std::sync::Arc;
@@ -60,8 +64,19 @@ fn hand_loop(n: u64) -> (Duration, u64) {
 }
 
 fn framework(n: u64, workers: usize) -> Result<(Duration, u64)> {
+    framework_tiers(n, workers, Tiers::Model)
+}
+
+fn framework_tiers(n: u64, workers: usize, tiers: Tiers) -> Result<(Duration, u64)> {
     let check = Arc::new(AtomicU64::new(0));
-    let c = check.clone();
+    let plan = build(n, check.clone())?;
+    let config = Config::default().workers(workers).tiers(tiers);
+    let t = Instant::now();
+    plan.run(&config).context("running the job")?;
+    Ok((t.elapsed(), check.load(Ordering::Relaxed)))
+}
+
+fn build(n: u64, c: Arc<AtomicU64>) -> Result<Plan> {
     let plan = job::source(
         "events",
         GenSource::new(n, event),
@@ -84,10 +99,7 @@ fn framework(n: u64, workers: usize) -> Result<(Duration, u64)> {
         c.fetch_add(fold(0, k, &r), Ordering::Relaxed);
         Ok(())
     });
-    let config = Config::default().workers(workers);
-    let t = Instant::now();
-    plan.run(&config).context("running the job")?;
-    Ok((t.elapsed(), check.load(Ordering::Relaxed)))
+    Ok(plan)
 }
 
 fn main() -> Result<()> {
@@ -100,19 +112,59 @@ fn main() -> Result<()> {
         load_average()
     );
     let n: u64 = if args.quick { 2_000_000 } else { 20_000_000 };
+    // `--profile-1w` / `--profile-loop`: only the 1-worker job or only the hand loop,
+    // repeatedly (for perf record / perf stat / callgrind).
+    if args.rest.iter().any(|a| a == "--profile-1w") {
+        for _ in 0..args.reps {
+            let (d, _) = framework(n, 1)?;
+            println!(
+                "1 worker: {:.2} M events/s",
+                n as f64 / d.as_secs_f64() / 1e6
+            );
+        }
+        return Ok(());
+    }
+    if args.rest.iter().any(|a| a == "--profile-loop") {
+        for _ in 0..args.reps {
+            let (d, _) = hand_loop(n);
+            println!("loop: {:.2} M events/s", n as f64 / d.as_secs_f64() / 1e6);
+        }
+        return Ok(());
+    }
+    let plan = build(n, Arc::new(AtomicU64::new(0)))?;
+    print!("{}", plan.explain(&Config::default()));
     let mut t_loop = Vec::new();
     let mut t_w1 = Vec::new();
     let mut t_w2 = Vec::new();
-    for _ in 0..args.reps {
+    let (mut t_l4, mut t_l3) = (Vec::new(), Vec::new());
+    for rep in 0..args.reps {
         let (d, c0) = hand_loop(n);
         t_loop.push(d.as_secs_f64());
-        let (d, c1) = framework(n, 1)?;
-        ensure!(c1 == c0, "1 worker: checksum {c1} != hand loop {c0}");
-        t_w1.push(d.as_secs_f64());
         let (d, c2) = framework(n, 2)?;
         ensure!(c2 == c0, "2 workers: checksum {c2} != hand loop {c0}");
         t_w2.push(d.as_secs_f64());
+        // The three tier plans at 1 worker, in a rotating order (drift hits each alike).
+        for k in 0..3 {
+            match (k + rep) % 3 {
+                0 => {
+                    let (d, c) = framework(n, 1)?;
+                    ensure!(c == c0, "1 worker: checksum {c} != hand loop {c0}");
+                    t_w1.push(d.as_secs_f64());
+                }
+                1 => {
+                    let (d, c) = framework_tiers(n, 1, Tiers::AllL4)?;
+                    ensure!(c == c0, "all-L4: checksum {c} != hand loop {c0}");
+                    t_l4.push(d.as_secs_f64());
+                }
+                _ => {
+                    let (d, c) = framework_tiers(n, 1, Tiers::AllL3)?;
+                    ensure!(c == c0, "all-L3: checksum {c} != hand loop {c0}");
+                    t_l3.push(d.as_secs_f64());
+                }
+            }
+        }
     }
+    let (l4, l3) = (median(&mut t_l4), median(&mut t_l3));
     let (l, w1, w2) = (median(&mut t_loop), median(&mut t_w1), median(&mut t_w2));
     let rate = |t: f64| n as f64 / t / 1e6;
     println!(
@@ -132,6 +184,15 @@ fn main() -> Result<()> {
     );
     let overhead = (w1 - l) / n as f64 * 1e9;
     println!("  framework overhead per event at 1 worker: {overhead:.2} ns");
+    let best = l4.min(l3);
+    println!("\ntiers at 1 worker (the cost model's plan is the 1-worker figure above):");
+    println!("  all-L4 (fused)        {:>8.2} M events/s", rate(l4));
+    println!("  all-L3 (batch edges)  {:>8.2} M events/s", rate(l3));
+    println!(
+        "  cost model            {:>8.2} M events/s  ({:.3}x the better of all-L4 and all-L3)",
+        rate(w1),
+        best / w1
+    );
     println!();
     let mut r = Report::new();
     r.add("loop_mevents", rate(l));
@@ -140,6 +201,9 @@ fn main() -> Result<()> {
     r.add("runtime_1w_vs_loop", l / w1);
     r.add("runtime_2w_vs_loop", l / w2);
     r.add("runtime_overhead_ns_per_event", overhead);
+    r.add("tiers_all_l4_mevents", rate(l4));
+    r.add("tiers_all_l3_mevents", rate(l3));
+    r.add("tiers_model_vs_best", best / w1);
     r.finish();
     Ok(())
 }
