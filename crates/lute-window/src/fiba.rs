@@ -77,6 +77,11 @@ struct Node<A> {
     /// `cagg[j]` is child `j`'s aggregate whenever that child is an inner node (the only
     /// children a fold reads), so folding a node reads no other node.
     cagg: [A; CAP + 1],
+    /// For inner and right-spine nodes: `pre[j]` (`j` in `1..=n`) is the aggregate of the
+    /// first `j` children and values in order (values only for a leaf). An inner node's
+    /// aggregate is `pre[n] ⊕ cagg[n]` (`pre[n]` for a leaf), a right-spine node's own part
+    /// is `pre[n]`, and a change at position `j` refolds only from `j` on.
+    pre: [A; CAP + 1],
     parent: u32,
     /// 0 for leaves.
     height: u32,
@@ -107,12 +112,6 @@ fn arr_remove<T: Clone>(a: &mut [T], len: usize, pos: usize) -> T {
         a.swap(j - 1, j);
     }
     v
-}
-
-/// Index of prefix `j` of the right-spine node at height `h` in [`Fiba::rpre`].
-#[inline]
-fn rp(h: usize, j: usize) -> usize {
-    h * (CAP + 1) + j
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,11 +153,6 @@ pub struct Fiba<M: Monoid> {
     /// `vals[j] ⊕ … ⊕ vals[n − 1]` of that leaf, ⊕ its parent's aggregate unless the parent
     /// is the root. Valid for `j` in `lo..n`.
     lsfx: Vec<M::Agg>,
-    /// Prefix aggregates of the right-spine nodes: for the one at height `h` with `k` keys,
-    /// `rpre[rp(h, j)]` (`j` in `1..=k`) is the aggregate of its first `j` children and values
-    /// (values only for the leaf), so its own part is `rpre[rp(h, k)]`, and a change at child
-    /// `j` (an insertion `d` items from the right end) refolds only what lies right of it.
-    rpre: Vec<M::Agg>,
     /// `path[h]`: the index in its parent of the node at height `h` on the last descent of
     /// [`Fiba::find_leaf`] (valid below the node the descent started from).
     path: [u8; 64],
@@ -180,7 +174,6 @@ impl<M: Monoid> Fiba<M> {
             len: 0,
             touched: Vec::with_capacity(64),
             lsfx: Vec::new(),
-            rpre: Vec::new(),
             path: [0; 64],
             lo: 0,
         };
@@ -240,6 +233,7 @@ impl<M: Monoid> Fiba<M> {
                 vals: std::array::from_fn(|_| id.clone()),
                 children: [NIL; CAP + 1],
                 cagg: std::array::from_fn(|_| id.clone()),
+                pre: std::array::from_fn(|_| id.clone()),
                 parent: NIL,
                 height,
                 agg: id.clone(),
@@ -316,10 +310,6 @@ impl<M: Monoid> Fiba<M> {
         self.right.clear();
         self.left.resize(h, NIL);
         self.right.resize(h, NIL);
-        if self.rpre.len() < rp(h, 0) {
-            let id = self.op.identity();
-            self.rpre.resize(rp(h, 0), id);
-        }
         let (mut l, mut r) = (self.root, self.root);
         for level in (0..h).rev() {
             l = self.node(l).children[0];
@@ -375,24 +365,16 @@ impl<M: Monoid> Fiba<M> {
         self.nodes[i as usize].agg = a;
     }
 
-    /// Sets inner node `i`'s aggregate and its copy in the parent's `cagg`.
+    /// Recomputes an inner (non-spine, non-root) node's aggregate: its whole subtree.
     #[inline]
-    fn set_inner_agg(&mut self, i: u32, a: M::Agg) {
+    fn recompute_inner(&mut self, i: u32) {
         let p = self.nodes[i as usize].parent;
-        let pn = &mut self.nodes[p as usize];
+        let pn = &self.nodes[p as usize];
         let j = pn.children[..=pn.n]
             .iter()
             .position(|&c| c == i)
             .expect("child of parent");
-        pn.cagg[j] = a.clone();
-        self.nodes[i as usize].agg = a;
-    }
-
-    /// Recomputes an inner (non-spine, non-root) node's aggregate: its whole subtree.
-    #[inline]
-    fn recompute_inner(&mut self, i: u32) {
-        let a = self.fold(&self.nodes[i as usize], true, true);
-        self.set_inner_agg(i, a);
+        self.refold_inner(i, j, 0);
     }
 
     /// Rebuilds the suffix aggregates of the leftmost leaf (see [`Fiba::lsfx`]) from its
@@ -432,34 +414,50 @@ impl<M: Monoid> Fiba<M> {
         self.lo = 0;
     }
 
-    /// Refolds the prefix aggregates of the right-spine node `i` from entry `from` on (entries
-    /// up to `from` are valid) and sets its own part from them.
-    fn right_prefix(&mut self, i: u32, from: usize) {
-        let n = &self.nodes[i as usize];
-        let (h, k) = (n.height as usize, n.n);
+    /// Refolds the prefix aggregates (`pre`) of node `i` from position `from` on (entries up
+    /// to `from` are valid) and returns `pre[n]`: `k − from` to `2(k − from)` combines.
+    #[inline]
+    fn prefix(&mut self, i: u32, from: usize) -> M::Agg {
         let op = &self.op;
-        let pre = &mut self.rpre[rp(h, 0)..rp(h + 1, 0)];
+        let n = &mut self.nodes[i as usize];
+        let (leaf, k) = (n.height == 0, n.n);
         let (mut acc, start) = if from == 0 {
-            let a = if h == 0 {
+            let a = if leaf {
                 n.vals[0].clone()
             } else {
-                let mut a = n.cagg[0].clone();
-                op.combine_assign(&mut a, &n.vals[0]);
-                a
+                op.combine(&n.cagg[0], &n.vals[0])
             };
-            pre[1] = a.clone();
+            n.pre[1] = a.clone();
             (a, 1)
         } else {
-            (pre[from].clone(), from)
+            (n.pre[from].clone(), from)
         };
         for j in start..k {
-            if h > 0 {
+            if !leaf {
                 op.combine_assign(&mut acc, &n.cagg[j]);
             }
             op.combine_assign(&mut acc, &n.vals[j]);
-            pre[j + 1] = acc.clone();
+            n.pre[j + 1] = acc.clone();
         }
-        self.nodes[i as usize].local = acc;
+        acc
+    }
+
+    /// Refolds inner node `i` (child `j` of its parent) from position `from` on and sets its
+    /// aggregate (and the parent's copy).
+    #[inline]
+    fn refold_inner(&mut self, i: u32, j: usize, from: usize) {
+        let mut a = self.prefix(i, from);
+        let n = &self.nodes[i as usize];
+        if n.height > 0 {
+            self.op.combine_assign(&mut a, &n.cagg[n.n]);
+        }
+        self.set_inner_agg_at(i, j, a);
+    }
+
+    /// Refolds the right-spine node `i` from position `from` on and sets its own part.
+    fn right_prefix(&mut self, i: u32, from: usize) {
+        let a = self.prefix(i, from);
+        self.nodes[i as usize].local = a;
     }
 
     /// Recomputes node `i`'s stored aggregate from its values, its children's aggregates
@@ -468,7 +466,7 @@ impl<M: Monoid> Fiba<M> {
         let kind = self.kind(i);
         let n = &self.nodes[i as usize];
         match kind {
-            Kind::Inner => self.set_inner_agg(i, self.fold(n, true, true)),
+            Kind::Inner => self.recompute_inner(i),
             Kind::Root => self.nodes[i as usize].agg = self.fold(n, false, false),
             Kind::Left if n.height == 0 => self.build_lsfx(),
             Kind::Right => {
@@ -532,10 +530,9 @@ impl<M: Monoid> Fiba<M> {
         loop {
             match self.kind(i) {
                 Kind::Inner => {
-                    let n = &self.nodes[i as usize];
-                    let a = self.fold(n, true, true);
-                    let j = self.path[n.height as usize] as usize;
-                    self.set_inner_agg_at(i, j, a);
+                    // NB: prefix aggregates: only the part right of the change is refolded.
+                    let j = self.path[self.node(i).height as usize] as usize;
+                    self.refold_inner(i, j, from);
                     from = j;
                     i = self.node(i).parent;
                 }
@@ -695,7 +692,7 @@ impl<M: Monoid> Fiba<M> {
                 op.combine_assign(&mut n.agg, &v);
                 if !is_root {
                     op.combine_assign(&mut n.local, &v);
-                    self.rpre[k + 1] = n.local.clone();
+                    n.pre[k + 1] = n.local.clone();
                 }
                 n.keys[k] = t;
                 n.vals[k] = v;
@@ -749,10 +746,8 @@ impl<M: Monoid> Fiba<M> {
             let c = pn.cagg[i].clone();
             arr_insert(&mut pn.cagg, k + 1, i + 1, c);
             pn.n = k + 1;
-            let a = self.fold(&self.nodes[x as usize], true, true);
-            self.set_inner_agg_at(x, i, a);
-            let a = self.fold(&self.nodes[y as usize], true, true);
-            self.set_inner_agg_at(y, i + 1, a);
+            self.refold_inner(x, i, 0);
+            self.refold_inner(y, i + 1, 0);
             if k < MAX_KEYS {
                 self.fix(p, i);
                 return;
@@ -851,7 +846,7 @@ impl<M: Monoid> Fiba<M> {
         if !p_is_root {
             op.combine_assign(&mut pn.local, &xa);
             op.combine_assign(&mut pn.local, &pn.vals[k - 1]);
-            self.rpre[rp(1, k)] = pn.local.clone();
+            pn.pre[k] = pn.local.clone();
         }
         self.recompute(y);
         true
@@ -1206,10 +1201,10 @@ impl<M: Monoid> Fiba<M> {
             if me.nodes[i as usize].agg != base.nodes[i as usize].agg {
                 return Err(format!("stale aggregate at node {i} ({:?})", base.kind(i)));
             }
-            if base.kind(i) == Kind::Right {
-                let (h, k) = (n.height as usize, n.n);
-                if me.rpre[rp(h, 1)..=rp(h, k)] != base.rpre[rp(h, 1)..=rp(h, k)] {
-                    return Err(format!("stale prefix aggregates at right-spine node {i}"));
+            if matches!(base.kind(i), Kind::Inner | Kind::Right) {
+                let k = n.n;
+                if me.nodes[i as usize].pre[1..=k] != n.pre[1..=k] {
+                    return Err(format!("stale prefix aggregates at node {i}"));
                 }
             }
             if matches!(base.kind(i), Kind::Left | Kind::Right)
