@@ -1,6 +1,13 @@
 //! The exchange: records are routed to workers by a hash of their key, through one SPSC ring
 //! per (sending worker, receiving worker) pair carrying pooled batches and in-band markers.
 //!
+//! # Endpoints
+//!
+//! Sender and receiver see a link only through the `Outlet` / `Inlet` traits (bounded,
+//! ordered, non-blocking, a lost peer reported), one dynamic call per message (a batch or a
+//! marker), never per record. In-process links are SPSC rings; a network transport implements
+//! the same two traits.
+//!
 //! # Sender
 //!
 //! Per destination, an open batch from the sender's [`BatchPool`] fills with records; it is
@@ -31,6 +38,47 @@ use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The sending end of an exchange link (one per sending worker and destination). The
+/// in-process implementation is an SPSC ring ([`spsc::Producer`]); a network transport plugs
+/// in here with the same contract: bounded (a full link hands the message back: the caller
+/// keeps it pending, which is backpressure), ordered, and a lost peer is reported.
+pub(crate) trait Outlet<M>: Send {
+    /// Sends `m` now, or hands it back.
+    ///
+    /// # Errors
+    /// `Full(m)` when the link has no room; `Disconnected(m)` when the receiver is gone.
+    fn try_send(&mut self, m: M) -> Result<(), PushError<M>>;
+}
+
+/// The receiving end of an exchange link: ordered, non-blocking.
+pub(crate) trait Inlet<M>: Send {
+    /// The next message, if one has arrived.
+    ///
+    /// # Errors
+    /// `Empty` when nothing has arrived; `Disconnected` when the sender is gone and nothing
+    /// is left.
+    fn try_recv(&mut self) -> Result<M, PopError>;
+}
+
+impl<M: Send> Outlet<M> for spsc::Producer<M> {
+    #[inline]
+    fn try_send(&mut self, m: M) -> Result<(), PushError<M>> {
+        self.try_push(m)
+    }
+}
+
+impl<M: Send> Inlet<M> for spsc::Consumer<M> {
+    #[inline]
+    fn try_recv(&mut self) -> Result<M, PopError> {
+        self.try_pop()
+    }
+}
+
+/// A boxed sending end (one dynamic call per message: a batch or a marker).
+pub(crate) type Out<T> = Box<dyn Outlet<Message<T>>>;
+/// A boxed receiving end.
+pub(crate) type In<T> = Box<dyn Inlet<Message<T>>>;
 
 /// What travels through an exchange ring.
 pub(crate) enum Message<T> {
@@ -141,7 +189,7 @@ impl<T> Partition<T> for Forward {
 /// The sending side of an exchange on one worker.
 pub(crate) struct ExchangeSender<T, KF> {
     key: KF,
-    rings: Vec<spsc::Producer<Message<T>>>,
+    rings: Vec<Out<T>>,
     /// The worker each ring goes to.
     peers: Vec<usize>,
     /// Doorbells, when workers park (rung after every push).
@@ -156,7 +204,7 @@ pub(crate) struct ExchangeSender<T, KF> {
 impl<T, KF> ExchangeSender<T, KF> {
     pub(crate) fn new(
         key: KF,
-        rings: Vec<spsc::Producer<Message<T>>>,
+        rings: Vec<Out<T>>,
         peers: Vec<usize>,
         batch_size: usize,
         capacity: usize,
@@ -192,7 +240,7 @@ impl<T, KF> ExchangeSender<T, KF> {
     /// Sends `msg` to `d`, or queues it behind earlier pending messages.
     fn enqueue(&mut self, d: usize, msg: Message<T>) -> Result<(), OperatorError> {
         if self.pending[d].is_empty() {
-            match self.rings[d].try_push(msg) {
+            match self.rings[d].try_send(msg) {
                 Ok(()) => {
                     self.ring(d);
                     return Ok(());
@@ -219,7 +267,7 @@ impl<T, KF> ExchangeSender<T, KF> {
         let mut moved = false;
         for d in 0..self.rings.len() {
             while let Some(m) = self.pending[d].pop_front() {
-                match self.rings[d].try_push(m) {
+                match self.rings[d].try_send(m) {
                     Ok(()) => {
                         moved = true;
                         self.ring(d);
@@ -313,7 +361,7 @@ impl Head {
 
 /// One input of a receiver.
 struct Input<T> {
-    rx: spsc::Consumer<Message<T>>,
+    rx: In<T>,
     /// The worker that sends on this ring.
     peer: usize,
     /// Current batch, reversed so that the next record is `last()`.
@@ -339,7 +387,7 @@ impl<T> Input<T> {
             if let Some(m) = self.marker {
                 return Ok(Some(m));
             }
-            let m = self.rx.try_pop();
+            let m = self.rx.try_recv();
             if m.is_ok()
                 && let Some(b) = bells
             {
@@ -401,7 +449,7 @@ pub(crate) struct ExchangeReceiver<T> {
 
 impl<T> ExchangeReceiver<T> {
     /// A receiver merging `rings`, each with the worker that sends on it.
-    pub(crate) fn new(rings: Vec<(spsc::Consumer<Message<T>>, usize)>) -> Self {
+    pub(crate) fn new(rings: Vec<(In<T>, usize)>) -> Self {
         Self {
             bells: None,
             inputs: rings
@@ -567,7 +615,7 @@ mod tests {
             assert!(t0.try_push(Message::Watermark(4)).is_ok());
             assert!(t1.try_push(Message::End).is_ok());
             assert!(t0.try_push(Message::End).is_ok());
-            let mut rx = ExchangeReceiver::new(vec![(r0, 0), (r1, 1)]);
+            let mut rx = ExchangeReceiver::new(vec![(Box::new(r0), 0), (Box::new(r1), 1)]);
             let mut out = Vec::new();
             loop {
                 match rx.next().unwrap() {

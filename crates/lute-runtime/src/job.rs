@@ -72,7 +72,7 @@ impl Names {
 type Stages = Vec<Vec<Box<dyn Stage>>>;
 /// Per worker: the rings its receiver merges, in input order.
 #[doc(hidden)]
-pub struct Inboxes<T>(Vec<Vec<(spsc::Consumer<Message<T>>, usize)>>);
+pub struct Inboxes<T>(Vec<Vec<(crate::exchange::In<T>, usize)>>);
 
 /// `(from, to, record size in bytes)` of an edge inside a chain.
 type Edge3 = (Arc<str>, Arc<str>, usize);
@@ -349,10 +349,10 @@ where
             let mut peers = Vec::with_capacity(fan);
             for j in 0..fan {
                 let dest = if fan == n { j } else { w };
-                let (tx, rx) = spsc::channel(config.channel_capacity)?;
-                rings.push(tx);
+                let (tx, rx) = spsc::channel::<Message<G::Out>>(config.channel_capacity)?;
+                rings.push(Box::new(tx) as crate::exchange::Out<G::Out>);
                 peers.push(dest);
-                inboxes.0[dest].push((rx, w));
+                inboxes.0[dest].push((Box::new(rx) as crate::exchange::In<G::Out>, w));
             }
             senders.push(Some(ExchangeSender::new(
                 self.part.clone(),
