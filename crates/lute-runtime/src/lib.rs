@@ -2,21 +2,31 @@
 //! static schedule, a control plane on its own thread, in-band watermarks, bounded queues with
 //! backpressure, and merges whose order is defined by the data, so output is deterministic.
 //!
-//! - [`job`]: the typed builder (source → chain → optional key exchange → chain → sink).
-//! - [`operator`]: the [`Operator`] trait (lifecycle hooks) and built-in operators; chains are
-//!   fused into one monomorphized function per stage (tier L4), stages are type-erased (L3).
+//! - [`job`]: the typed builder: sources, chains of operators, exchanges (`key_by`, `union`,
+//!   `window_join`) that can follow one another, sinks (collect, callback, JSON-lines files).
+//! - [`operator`]: the [`Operator`] trait (lifecycle hooks) and built-in operators; each edge
+//!   of a chain is fused (tier L4) or a batch boundary (L3), as [`cost`]'s measured cost model
+//!   decides; stages are type-erased (L3).
+//! - [`join`]: the windowed inner join of two streams.
 //! - [`source`]: partitioned sources and the [`WatermarkStrategy`].
 //! - [`window_op`]: keyed tumbling/sliding windows on `lute-window`.
 //! - [`sink`]: collect and callback sinks.
 //! - [`exchange`]: hash exchange over SPSC rings of pooled batches; data-defined merge.
-//! - [`config`]: workers, pinning, batching, idle strategy; [`error`]: typed errors.
+//! - [`config`]: workers, pinning, batching, idle strategy (spin, yield, park with doorbells),
+//!   tier policy; [`error`]: typed errors. [`Metrics`](operator::Metrics): counters (e.g. late
+//!   events) returned by a run.
 //!
 //! # Data path
 //!
 //! ```text
 //! worker i:  source(i) ─ chain ─ ExchangeSender ══ SPSC ring (i→j) of Message ══╗
 //!            ExchangeReceiver(inputs from every worker) ─ chain ─ sink   ◄══════╝
+//!            (or ─ chain ─ ExchangeSender ══ … a further exchange)
 //! ```
+//!
+//! A `union` forwards each input to a receiver on the same worker (no repartitioning); a
+//! `window_join` hashes both inputs by their key into one receiver. With one worker, a
+//! pipeline whose exchanges have one input each runs as a single fused stage.
 //!
 //! `Message` is `Data(Batch)`, `Watermark(t)`, `Idle` or `End`: markers travel in the same
 //! ring as data and stay ordered with it. Batches come from a per-worker pool and go back to it
