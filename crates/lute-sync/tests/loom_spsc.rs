@@ -104,6 +104,34 @@ fn whole_batch_push_across_wrap() {
 }
 
 #[test]
+fn in_place_batches_across_wrap() {
+    common::check("in_place_batches_across_wrap", || {
+        let (mut tx, mut rx) = spsc::channel::<u64>(2).unwrap();
+        let p = thread::spawn(move || {
+            // Batches of 1 then 2: the second is filled in place as two runs (wrap).
+            for (first, n) in [(20, 1), (21, 2)] {
+                while !tx.push_with(n, |j| first + j as u64) {
+                    thread::yield_now();
+                }
+            }
+        });
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            let n = rx.pop_slices(2, |a, b| {
+                got.extend_from_slice(a);
+                got.extend_from_slice(b);
+                a.len() + b.len()
+            });
+            if n == 0 {
+                thread::yield_now();
+            }
+        }
+        p.join().unwrap();
+        assert_eq!(got, [20, 21, 22]);
+    });
+}
+
+#[test]
 fn drop_is_seen_after_last_value() {
     common::check("drop_is_seen_after_last_value", || {
         let (mut tx, mut rx) = spsc::channel::<String>(2).unwrap();

@@ -260,28 +260,31 @@ fn tput_ours_notifying(n: u64) -> Duration {
     )
 }
 
-/// Batched without intermediate buffers: `push_iter` writes straight into the slots and
-/// `pop_batch` reads straight out of them (64 at a time, one index publication each).
+/// Batched without intermediate buffers: `push_with` fills 64 slots in place and `pop_slices`
+/// checks them in place (one index publication each), as the rtrb chunk row does.
 fn tput_ours_batched_in_place(n: u64) -> Duration {
     let (mut tx, mut rx) = spsc::channel::<u64>(CAP).expect("capacity");
     pinned_pair(
         move || {
             let mut i = 0;
             while i < n {
-                let end = (i + CHUNK as u64).min(n);
-                let mut it = i..end;
-                while it.start < end {
-                    if tx.push_iter(&mut it) == 0 {
-                        spin_loop();
-                    }
+                let k = (n - i).min(CHUNK as u64);
+                // Whole batches, as in the other batched rows.
+                while !tx.push_with(k as usize, |j| i + j as u64) {
+                    spin_loop();
                 }
-                i = end;
+                i += k;
             }
         },
         move || {
             let mut e = 0;
             while e < n {
-                if rx.pop_batch(CHUNK, |v| check(&mut e, v)) == 0 {
+                let k = rx.pop_slices(CHUNK, |a, b| {
+                    check_run(&mut e, a);
+                    check_run(&mut e, b);
+                    a.len() + b.len()
+                });
+                if k == 0 {
                     spin_loop();
                 }
             }
