@@ -114,6 +114,16 @@ fn arr_remove<T: Clone>(a: &mut [T], len: usize, pos: usize) -> T {
     v
 }
 
+/// The number of `keys[..n]` that are `<= t` (the position of `t` after equal keys, as the
+/// keys are sorted).
+///
+/// NB: a binary search; a branch-free count over the array executed more instructions
+/// (callgrind, `windows` W4 d = 1K: 1194 against 1032 per round) and was no faster.
+#[inline]
+fn rank(keys: &[i64; CAP], n: usize, t: i64) -> usize {
+    keys[..n].partition_point(|&k| k <= t)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Inner,
@@ -669,7 +679,7 @@ impl<M: Monoid> Fiba<M> {
             if node.height == 0 {
                 return n;
             }
-            let i = node.keys[..node.n].partition_point(|&k| k <= t);
+            let i = rank(&node.keys, node.n, t);
             self.path[node.height as usize - 1] = i as u8;
             n = node.children[i];
         }
@@ -713,7 +723,7 @@ impl<M: Monoid> Fiba<M> {
         }
         let n = &mut self.nodes[leaf as usize];
         let k = n.n;
-        let pos = n.keys[..k].partition_point(|&x| x <= t);
+        let pos = rank(&n.keys, k, t);
         arr_insert(&mut n.keys, k, pos, t);
         arr_insert(&mut n.vals, k, pos, v);
         n.n = k + 1;

@@ -533,7 +533,13 @@ fn main() -> anyhow::Result<()> {
         for (agg, algos, max_n) in groups {
             println!("\n== W1 FIFO throughput, {agg}, M rounds/s (median of {reps}) ==");
             print!("{:<26}", "n");
-            let ns: Vec<usize> = sizes.iter().copied().filter(|&n| n <= max_n).collect();
+            // Sum at every power of two 2^0..2^22 (the IBM FIFO sweep); the other operators
+            // at every other one, to keep the run short.
+            let ns: Vec<usize> = if agg == "sum" && !quick {
+                (0..=22).map(|e| 1usize << e).collect()
+            } else {
+                sizes.iter().copied().filter(|&n| n <= max_n).collect()
+            };
             for &n in &ns {
                 print!("{:>9}", fmt_k(n));
             }
@@ -698,6 +704,82 @@ fn main() -> anyhow::Result<()> {
         }
     }
     // ---------------------------------------------------------------- Operator calls, bytes.
+    if run("w2") {
+        // FiBA per-round latency at n = 2^20, in order and at d = n/4 (the IBM out-of-order
+        // latency experiment takes d = 0 and d = n/4).
+        let n = 1usize << 20;
+        let rounds = if quick { 200_000 } else { 2_000_000 };
+        let mut buf = Vec::with_capacity(rounds);
+        for d in [0usize, n / 4] {
+            let l = fiba_latency(n, d, rounds, &mut buf);
+            println!(
+                "{:<32}{:>8}{:>10}{:>11}{:>12}",
+                format!("fiba d={}, {}", fmt_k(d), fmt_k(n)),
+                l[0],
+                l[1],
+                l[2],
+                l[3]
+            );
+            if d == 0 {
+                report.add("fiba_1m_max_latency_us", l[3] as f64 / 1e3);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- W6: bulk evict.
+    if run("bulk") {
+        let n: usize = if quick { 1 << 16 } else { 1 << 22 };
+        let bs: &[usize] = if quick {
+            &[1, 1024]
+        } else {
+            &[1, 256, 1024, 1 << 14, 1 << 16, 1 << 20]
+        };
+        let items: u64 = if quick { 2_000_000 } else { 8_000_000 };
+        println!(
+            "\n== W6 bulk evict, sum, n={}: per step b in-order inserts, one eviction of the b \
+             oldest, one query; M items/s ==",
+            fmt_k(n)
+        );
+        print!("{:<26}", "b");
+        for &b in bs {
+            print!("{:>9}", fmt_k(b));
+        }
+        println!();
+        let algos: Vec<Algo> = vec![
+            ("soe_ring", Box::new(|b, it| bulk_soe(n, b, it))),
+            (
+                "daba_lite",
+                Box::new(|b, it| bulk_fifo(DabaLite::with_capacity(Sum, n + b), n, b, it)),
+            ),
+            (
+                "chunked_two_stacks_lite",
+                Box::new(|b, it| {
+                    bulk_fifo(ChunkedTwoStacksLite::with_capacity(Sum, n + b), n, b, it)
+                }),
+            ),
+            ("fiba", Box::new(|b, it| bulk_fiba(n, b, it / 2))),
+        ];
+        let mut table = vec![vec![Vec::new(); bs.len()]; algos.len()];
+        for (j, &b) in bs.iter().enumerate() {
+            for _ in 0..reps {
+                for (i, (_, f)) in algos.iter().enumerate() {
+                    table[i][j].push(f(b, items));
+                }
+            }
+        }
+        for (i, (name, _)) in algos.iter().enumerate() {
+            print!("{name:<26}");
+            for (j, &b) in bs.iter().enumerate() {
+                let m = median(&mut table[i][j]);
+                print!("{m:>9.1}");
+                if b == 1024 {
+                    report.add(format!("bulk_1k_{name}_mitems"), m);
+                }
+            }
+            println!();
+        }
+    }
+
     if run("calls") {
         let cn = if quick { 1 << 10 } else { 1 << 14 };
         let cr = 4 * cn;
@@ -889,4 +971,103 @@ fn soe_ooo_tput(n: usize, d: usize, rounds: u64) -> f64 {
     }
     let s = t0.elapsed().as_secs_f64();
     rounds as f64 / s / 1e6
+}
+
+/// Per-round latency (ns) of FiBA at size `n` with every insert `d` behind the newest item
+/// (as in [`fiba_tput`]): (p50, p99.9, p99.999, max).
+#[inline(never)]
+fn fiba_latency(n: usize, d: usize, rounds: usize, buf: &mut Vec<u64>) -> [u64; 4] {
+    let mut w = Fiba::new(Sum);
+    let mut v = Vals(1);
+    let (n, d) = (n as i64, d as i64);
+    for t in (0..n - d).chain(FUTURE..FUTURE + d) {
+        w.insert(t, v.next() as i64);
+    }
+    buf.clear();
+    for i in 0..rounds as i64 {
+        let t0 = Instant::now();
+        w.evict_upto(i + 1);
+        w.insert(n - d + i, v.next() as i64);
+        black_box(w.query());
+        buf.push(t0.elapsed().as_nanos() as u64);
+    }
+    buf.sort_unstable();
+    [
+        percentile(buf, 0.5),
+        percentile(buf, 0.999),
+        percentile(buf, 0.99999),
+        *buf.last().unwrap_or(&0),
+    ]
+}
+
+/// W6 for a FIFO aggregator: pre-filled to `n`, then steps of `b` inserts, `b` evicts and one
+/// query over about `items` items; M items/s.
+#[inline(never)]
+fn bulk_fifo<W: FifoAggregator<Sum>>(mut w: W, n: usize, b: usize, items: u64) -> f64 {
+    let mut v = Vals(1);
+    for _ in 0..n {
+        w.insert(v.next() as i64);
+    }
+    let steps = (items / b as u64).max(1);
+    let t0 = Instant::now();
+    for _ in 0..steps {
+        for _ in 0..b {
+            w.insert(v.next() as i64);
+        }
+        for _ in 0..b {
+            w.evict();
+        }
+        black_box(w.query());
+    }
+    (steps * b as u64) as f64 / t0.elapsed().as_secs_f64() / 1e6
+}
+
+/// W6 for FiBA: `b` in-order inserts, then one `evict_upto` that drops the `b` oldest.
+#[inline(never)]
+fn bulk_fiba(n: usize, b: usize, items: u64) -> f64 {
+    let mut w = Fiba::new(Sum);
+    let mut v = Vals(1);
+    let n = n as i64;
+    for t in 0..n {
+        w.insert(t, v.next() as i64);
+    }
+    let steps = (items / b as u64).max(1);
+    let (mut next, mut oldest) = (n, 0i64);
+    let b = b as i64;
+    let t0 = Instant::now();
+    for _ in 0..steps {
+        for t in next..next + b {
+            w.insert(t, v.next() as i64);
+        }
+        next += b;
+        oldest += b;
+        w.evict_upto(oldest);
+        black_box(w.query());
+    }
+    (steps * b as u64) as f64 / t0.elapsed().as_secs_f64() / 1e6
+}
+
+/// W6 for the SoE ring (one slot per time unit, `n + b` slots): `b` inserts, then one
+/// `evict_upto` over the `b` oldest slots.
+#[inline(never)]
+fn bulk_soe(n: usize, b: usize, items: u64) -> f64 {
+    let mut w = SoeRing::new(Sum, n + b + 1, 1);
+    let mut v = Vals(1);
+    let n = n as i64;
+    for t in 0..n {
+        let _ = w.insert(t, &(v.next() as i64));
+    }
+    let steps = (items / b as u64).max(1);
+    let mut next = n;
+    let bi = b as i64;
+    let t0 = Instant::now();
+    for _ in 0..steps {
+        for t in next..next + bi {
+            let _ = w.insert(t, &(v.next() as i64));
+        }
+        next += bi;
+        w.evict_upto(next - n);
+        black_box(*w.query());
+    }
+    (steps * b as u64) as f64 / t0.elapsed().as_secs_f64() / 1e6
 }
