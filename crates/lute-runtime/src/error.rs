@@ -28,6 +28,30 @@ pub enum BuildError {
     /// A channel capacity was refused by the channel layer.
     #[error("channel capacity: {0}")]
     Capacity(#[from] lute_sync::CapacityError),
+    /// A stage's parallelism exceeds the number of workers.
+    #[error("`{stage}` has parallelism {parallelism} but the job has only {workers} workers")]
+    Parallelism {
+        /// The stage (its first operator).
+        stage: String,
+        /// Parallelism asked for.
+        parallelism: usize,
+        /// Workers of the job.
+        workers: usize,
+    },
+    /// A union of inputs with different parallelism (a union does not repartition).
+    #[error(
+        "{union}: an input has parallelism {left} but the union has {right}; a union forwards \
+         each input to the same worker, so its inputs need its parallelism (or key_by to \
+         repartition)"
+    )]
+    UnionParallelism {
+        /// The union's edge.
+        union: String,
+        /// The input's parallelism.
+        left: usize,
+        /// The union's.
+        right: usize,
+    },
     /// A window specification was refused by the window layer.
     #[error("window specification: {0}")]
     Window(#[from] lute_window::window::SpecError),

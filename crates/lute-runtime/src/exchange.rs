@@ -156,6 +156,10 @@ pub trait Partition<T>: Clone + Send + 'static {
     fn fan_out(&self, workers: usize) -> usize;
     /// The ring (of `fan_out`) that `x` goes to.
     fn route(&mut self, x: &T, fan_out: usize) -> usize;
+    /// Whether records stay on their worker (one ring, to the same worker).
+    fn forward(&self) -> bool {
+        false
+    }
 }
 
 /// Hash partitioning by a key function (see [`route`]).
@@ -179,6 +183,9 @@ pub struct Forward;
 impl<T> Partition<T> for Forward {
     fn fan_out(&self, _workers: usize) -> usize {
         1
+    }
+    fn forward(&self) -> bool {
+        true
     }
     #[inline(always)]
     fn route(&mut self, _x: &T, _fan_out: usize) -> usize {

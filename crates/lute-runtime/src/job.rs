@@ -116,9 +116,16 @@ mod seal {
         fn names(&self) -> &Names;
         /// Appends the pipeline's plan to `s`.
         fn describe(&self, config: &Config, s: &mut String, indent: &str);
-        /// Whether, with one worker, the whole pipeline runs as one stage.
+        /// Whether, at parallelism 1, the whole pipeline runs as one stage.
         fn fusable(&self) -> bool;
-        /// Builds every worker's stages; worker `w`'s output goes to `down(w)`.
+        /// The parallelism of the pipeline's last stage (its stages run on workers
+        /// `0..parallelism`).
+        ///
+        /// # Errors
+        /// [`BuildError::Parallelism`] if it exceeds the workers.
+        fn parallelism(&self, workers: usize) -> Result<usize, BuildError>;
+        /// Builds the stages on workers `0..parallelism`; worker `w`'s output goes to
+        /// `down(w)`.
         fn attach<D: Downstream<Self::Out> + 'static>(
             &self,
             config: &Config,
@@ -133,15 +140,19 @@ mod seal {
         fn describe(&self, config: &Config, s: &mut String, indent: &str);
         /// Number of pipelines.
         fn count(&self) -> usize;
-        fn fusable(&self) -> bool;
-        /// Builds the upstream stages and the rings into every worker's inbox.
+        /// Whether one input of parallelism 1 feeds the exchange (then, at parallelism 1, the
+        /// exchange is the identity and is fused away).
+        fn fusable(&self, workers: usize) -> bool;
+        /// Builds the upstream stages and the rings into the inboxes of workers `0..to`
+        /// (the receiving stage's parallelism).
         fn build(
             &self,
             config: &Config,
             stages: &mut Stages,
             inboxes: &mut Inboxes<T>,
+            to: usize,
         ) -> Result<(), BuildError>;
-        /// With one worker and [`Inputs::fusable`]: the upstream stages with the exchange
+        /// At parallelism 1 and [`Inputs::fusable`]: the upstream stages with the exchange
         /// fused away, into `down`.
         fn fuse<X: Downstream<T> + 'static>(
             &self,
@@ -331,8 +342,8 @@ where
         1
     }
 
-    fn fusable(&self) -> bool {
-        self.up.fusable()
+    fn fusable(&self, workers: usize) -> bool {
+        self.up.fusable() && self.up.parallelism(workers) == Ok(1)
     }
 
     fn build(
@@ -340,15 +351,26 @@ where
         config: &Config,
         stages: &mut Stages,
         inboxes: &mut Inboxes<G::Out>,
+        to: usize,
     ) -> Result<(), BuildError> {
-        let n = config.workers;
-        let fan = self.part.fan_out(n);
-        let mut senders = Vec::with_capacity(n);
-        for w in 0..n {
+        let from = self.up.parallelism(config.workers)?;
+        // Hash: every sender reaches every receiver; forward: sender w reaches receiver w
+        // (a union checks that both sides have the receiver's parallelism).
+        let fan = self.part.fan_out(to);
+        let forward = self.part.forward();
+        if forward && from != to {
+            return Err(BuildError::UnionParallelism {
+                union: self.what.clone(),
+                left: from,
+                right: to,
+            });
+        }
+        let mut senders = Vec::with_capacity(from);
+        for w in 0..from {
             let mut rings = Vec::with_capacity(fan);
             let mut peers = Vec::with_capacity(fan);
             for j in 0..fan {
-                let dest = if fan == n { j } else { w };
+                let dest = if forward { w } else { j };
                 let (tx, rx) = spsc::channel::<Message<G::Out>>(config.channel_capacity)?;
                 rings.push(Box::new(tx) as crate::exchange::Out<G::Out>);
                 peers.push(dest);
@@ -405,7 +427,7 @@ impl<T, E1: Inputs<T>, E2: Inputs<T>> Inputs<T> for (E1, E2) {
         self.0.count() + self.1.count()
     }
 
-    fn fusable(&self) -> bool {
+    fn fusable(&self, _workers: usize) -> bool {
         false
     }
 
@@ -414,9 +436,10 @@ impl<T, E1: Inputs<T>, E2: Inputs<T>> Inputs<T> for (E1, E2) {
         config: &Config,
         stages: &mut Stages,
         inboxes: &mut Inboxes<T>,
+        to: usize,
     ) -> Result<(), BuildError> {
-        self.0.build(config, stages, inboxes)?;
-        self.1.build(config, stages, inboxes)
+        self.0.build(config, stages, inboxes, to)?;
+        self.1.build(config, stages, inboxes, to)
     }
 
     fn fuse<X: Downstream<T> + 'static>(
@@ -456,6 +479,7 @@ pub fn source<S: Source>(
         source_name: Arc::from(name),
         chain_names: Vec::new(),
         edges: Vec::new(),
+        parallelism: None,
         source,
         watermarks,
         chain,
@@ -469,6 +493,8 @@ pub struct Stream<S, C> {
     chain_names: Vec<Arc<str>>,
     /// `(from, to, record size)` of every edge of the chain.
     edges: Vec<Edge3>,
+    /// Workers that run this stage (`None`: all).
+    parallelism: Option<usize>,
     source: S,
     watermarks: WatermarkStrategy,
     chain: C,
@@ -484,6 +510,7 @@ pub struct Keyed<T, C, I> {
     head: Arc<str>,
     chain_names: Vec<Arc<str>>,
     edges: Vec<Edge3>,
+    parallelism: Option<usize>,
     inputs: I,
     chain: C,
     _t: std::marker::PhantomData<fn() -> T>,
@@ -498,6 +525,7 @@ fn keyed<T, I: Inputs<T>>(name: &str, label: String, inputs: I) -> Keyed<T, Name
         head: Arc::from(name),
         chain_names: Vec::new(),
         edges: Vec::new(),
+        parallelism: None,
         inputs,
         chain,
         _t: std::marker::PhantomData,
@@ -515,16 +543,13 @@ where
     }
 
     fn describe(&self, config: &Config, s: &mut String, indent: &str) {
+        let p = self.parallelism(config.workers).unwrap_or(config.workers);
         let _ = writeln!(
             s,
-            "{indent}source `{}` on every worker (partition w of {}); watermark = max event \
+            "{indent}source `{}` on workers 0..{p} (partition w of {p}); watermark = max event \
              time - {} every {} records  [stage: L3, one dynamic call per step of up to {} \
              records]",
-            self.source_name,
-            config.workers,
-            self.watermarks.delay,
-            self.watermarks.every,
-            config.step_budget
+            self.source_name, self.watermarks.delay, self.watermarks.every, config.step_budget
         );
         chain_line(s, indent, config, &self.chain_names, &self.edges);
     }
@@ -533,19 +558,25 @@ where
         true
     }
 
+    fn parallelism(&self, workers: usize) -> Result<usize, BuildError> {
+        resolve(self.parallelism, workers, &self.source_name)
+    }
+
     fn attach<D: Downstream<C::Out> + 'static>(
         &self,
         config: &Config,
         stages: &mut Stages,
         down: &mut dyn FnMut(usize) -> Result<D, BuildError>,
     ) -> Result<(), BuildError> {
-        for (w, st) in stages.iter_mut().enumerate().take(config.workers) {
+        let p = self.parallelism(config.workers)?;
+        for (w, st) in stages.iter_mut().enumerate().take(p) {
             st.push(Box::new(SourceStage::new(
                 self.source_name.clone(),
                 self.source.clone(),
                 self.chain.clone(),
                 down(w)?,
                 self.watermarks,
+                (w, p),
             )));
         }
         Ok(())
@@ -565,7 +596,8 @@ where
     fn describe(&self, config: &Config, s: &mut String, indent: &str) {
         let inner = format!("{indent}    ");
         self.inputs.describe(config, s, &inner);
-        if config.workers == 1 && self.inputs.fusable() {
+        let p = self.parallelism(config.workers).unwrap_or(config.workers);
+        if p == 1 && self.inputs.fusable(config.workers) {
             let _ = writeln!(
                 s,
                 "{indent}{} fused away: with 1 worker every key is local (no ring, no batches)",
@@ -574,17 +606,21 @@ where
         } else {
             let _ = writeln!(
                 s,
-                "{indent}{}: merge of {} input ring(s) per worker by (event time, kind, input): \
-                 the order is defined by the data  [stage: L3, one dynamic call per step]",
+                "{indent}{} on workers 0..{p}: merge of the input rings by (event time, kind, \
+                 input): the order is defined by the data  [stage: L3, one dynamic call per step]",
                 self.label,
-                self.inputs.count() * config.workers
             );
         }
         chain_line(s, indent, config, &self.chain_names, &self.edges);
     }
 
     fn fusable(&self) -> bool {
-        self.inputs.fusable()
+        // Only a single-input exchange can fuse; the parallelism is checked by the caller.
+        self.inputs.count() == 1
+    }
+
+    fn parallelism(&self, workers: usize) -> Result<usize, BuildError> {
+        resolve(self.parallelism, workers, &self.head)
     }
 
     fn attach<D: Downstream<C::Out> + 'static>(
@@ -593,8 +629,8 @@ where
         stages: &mut Stages,
         down: &mut dyn FnMut(usize) -> Result<D, BuildError>,
     ) -> Result<(), BuildError> {
-        let n = config.workers;
-        if n == 1 && self.inputs.fusable() {
+        let n = self.parallelism(config.workers)?;
+        if n == 1 && self.inputs.fusable(config.workers) {
             let fused = Fused {
                 chain: self.chain.clone(),
                 down: down(0)?,
@@ -602,7 +638,7 @@ where
             return self.inputs.fuse(config, stages, fused);
         }
         let mut inboxes = Inboxes((0..n).map(|_| Vec::new()).collect());
-        self.inputs.build(config, stages, &mut inboxes)?;
+        self.inputs.build(config, stages, &mut inboxes, n)?;
         for (w, rings) in inboxes.0.into_iter().enumerate() {
             stages[w].push(Box::new(ExchangeStage::new(
                 ExchangeReceiver::new(rings),
@@ -611,6 +647,22 @@ where
             )));
         }
         Ok(())
+    }
+}
+
+/// A stage's parallelism: `p` if set (checked against the workers), else every worker.
+fn resolve(p: Option<usize>, workers: usize, stage: &str) -> Result<usize, BuildError> {
+    match p {
+        None => Ok(workers),
+        Some(0) => Err(BuildError::Zero {
+            what: "parallelism",
+        }),
+        Some(p) if p > workers => Err(BuildError::Parallelism {
+            stage: stage.to_owned(),
+            parallelism: p,
+            workers,
+        }),
+        Some(p) => Ok(p),
     }
 }
 
@@ -794,6 +846,7 @@ where
         self.chain_names.push(Arc::from(name));
         Stream {
             edges: self.edges,
+            parallelism: self.parallelism,
             names: self.names,
             source_name: self.source_name,
             chain_names: self.chain_names,
@@ -821,6 +874,7 @@ where
         self.chain_names.push(Arc::from(name));
         Keyed {
             edges: self.edges,
+            parallelism: self.parallelism,
             names: self.names,
             label: self.label,
             head: self.head,
@@ -944,6 +998,15 @@ pub type Out<C, In> = <C as Operator<In>>::Out;
 /// Builder methods shared by [`Stream`] and [`Keyed`] (in terms of their `apply`).
 macro_rules! pipeline_methods {
     ($Next:ident [$($pre:ty),*]) => {
+        /// Runs this stage (the source or merge and its fused chain) on workers
+        /// `0..parallelism` only (default: every worker). An exchange after it spreads the
+        /// records over the next stage's workers; a `union` needs equal parallelism on both
+        /// sides.
+        pub fn parallelism(mut self, parallelism: usize) -> Self {
+            self.parallelism = Some(parallelism);
+            self
+        }
+
         /// One output per input.
         pub fn map<U, F>(self, name: &str, f: F) -> $Next<$($pre,)* Map<F>>
         where

@@ -97,6 +97,9 @@ pub(crate) struct SourceStage<S, C, D> {
     pub(crate) chain: C,
     pub(crate) down: D,
     pub(crate) strategy: WatermarkStrategy,
+    /// `(partition, partitions)`: this stage's share of the source (the stage runs on the
+    /// first `partitions` workers).
+    pub(crate) partition: (usize, usize),
     pub(crate) max_ts: EventTime,
     pub(crate) last_wm: EventTime,
     pub(crate) since_wm: usize,
@@ -112,6 +115,7 @@ impl<S, C, D> SourceStage<S, C, D> {
         chain: C,
         down: D,
         strategy: WatermarkStrategy,
+        partition: (usize, usize),
     ) -> Self {
         Self {
             name,
@@ -119,6 +123,7 @@ impl<S, C, D> SourceStage<S, C, D> {
             chain,
             down,
             strategy,
+            partition,
             max_ts: EventTime::MIN,
             last_wm: EventTime::MIN,
             since_wm: 0,
@@ -153,7 +158,7 @@ where
 {
     fn open(&mut self, ctx: &Context) -> Result<(), OperatorError> {
         self.source
-            .open(ctx.worker, ctx.workers)
+            .open(self.partition.0, self.partition.1)
             .map_err(|e| e.in_operator(&self.name))?;
         self.chain.open(ctx)
     }

@@ -129,3 +129,96 @@ fn two_hops_of_exchange_keep_every_record() {
     expect.sort_unstable();
     assert_eq!(out, expect);
 }
+
+fn keyed_sums(out: &[(i64, (i64, i64))]) -> Vec<(i64, i64)> {
+    let mut v: Vec<(i64, i64)> = out.iter().map(|(_, x)| *x).collect();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn stages_run_at_their_own_parallelism() {
+    use lute_runtime::BuildError;
+    use lute_window::ops::Sum;
+    let job = |src: Option<usize>, win: Option<usize>| {
+        let mut s = job::source(
+            "n",
+            numbers(20_000),
+            WatermarkStrategy {
+                delay: 0,
+                every: 64,
+            },
+        );
+        if let Some(p) = src {
+            s = s.parallelism(p);
+        }
+        let mut k = s.key_by("by x mod 13", |x: &i64| x % 13);
+        if let Some(p) = win {
+            k = k.parallelism(p);
+        }
+        k.window(
+            "sum",
+            |x: &i64| x % 13,
+            |x: i64| x,
+            &[SlidingSpec::tumbling(1000)],
+            Sum,
+        )
+        .unwrap()
+        .map(
+            "flat",
+            |(k, r): (i64, lute_window::window::WindowResult<i64>)| (k, r.value),
+        )
+        .collect()
+    };
+    let expect = keyed_sums(&job(None, None).run(&Config::default()).unwrap());
+    assert_eq!(expect.len(), 13 * 20);
+    for (src, win, workers) in [
+        (Some(1), None, 3),
+        (None, Some(1), 3),
+        (Some(2), Some(3), 4),
+        (Some(1), Some(1), 2),
+    ] {
+        let j = job(src, win);
+        let out = j.run(&Config::default().workers(workers)).unwrap();
+        assert_eq!(
+            keyed_sums(&out),
+            expect,
+            "{src:?} {win:?} on {workers} workers"
+        );
+        let text = j.explain(&Config::default().workers(workers));
+        let p = src.unwrap_or(workers);
+        assert!(text.contains(&format!("on workers 0..{p}")), "{text}");
+    }
+    let err = job(Some(5), None)
+        .run(&Config::default().workers(2))
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            JobError::Build(BuildError::Parallelism {
+                parallelism: 5,
+                workers: 2,
+                ..
+            })
+        ),
+        "{err}"
+    );
+    let err = job(None, Some(0)).run(&Config::default()).unwrap_err();
+    assert!(
+        err.to_string().contains("parallelism must be at least 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_union_needs_equal_parallelism() {
+    let b = job::source("b", numbers(10), WatermarkStrategy::default()).parallelism(1);
+    let plan = job::source("a", numbers(10), WatermarkStrategy::default())
+        .union("a + b", b)
+        .for_each("out", |_, _| Ok(()));
+    let err = plan.run(&Config::default().workers(2)).unwrap_err();
+    assert!(err.to_string().contains("union `a + b`"), "{err}");
+    assert!(err.to_string().contains("parallelism 1"), "{err}");
+    // At one worker everything has parallelism 1.
+    plan.run(&Config::default()).unwrap();
+}
