@@ -25,6 +25,12 @@ pub enum BuildError {
         /// Which setting.
         what: &'static str,
     },
+    /// A duration that must not be negative was.
+    #[error("{what} must not be negative")]
+    Negative {
+        /// Which setting.
+        what: &'static str,
+    },
     /// A channel capacity was refused by the channel layer.
     #[error("channel capacity: {0}")]
     Capacity(#[from] lute_sync::CapacityError),

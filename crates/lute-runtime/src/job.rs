@@ -988,6 +988,22 @@ where
     }
 }
 
+impl<T, C, I, K, KF, VF, W, L> Keyed<T, Then<C, Named<WindowOp<K, KF, VF, W, L>>, Out<C, T>>, I>
+where
+    C: Operator<T>,
+{
+    /// Keeps the windows of the window operator just added open `lateness` time units past
+    /// the watermark, so events up to `lateness` behind it still count (see
+    /// [`crate::window_op`]); results come `lateness` later.
+    ///
+    /// # Errors
+    /// [`BuildError::Negative`] for a negative lateness.
+    pub fn allowed_lateness(mut self, lateness: EventTime) -> Result<Self, BuildError> {
+        self.chain.b.op.set_allowed_lateness(lateness)?;
+        Ok(self)
+    }
+}
+
 /// A [`Stream`] with one more operator.
 pub type StreamThen<S, C, O> = Stream<S, Then<C, Named<O>, Out<C, <S as Source>::Item>>>;
 /// A [`Keyed`] stream with one more operator.

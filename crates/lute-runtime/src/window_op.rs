@@ -6,8 +6,14 @@
 //!   policy, a type parameter that also decides the output type: [`DropLate`] drops and counts
 //!   them (metric `late_dropped`); [`EmitLate`] emits them as [`Windowed::Late`] in the same
 //!   output stream as the results (a side output the next operator can split off; metric
-//!   `late_emitted`). The allowed lateness is the watermark's delay (see the source's
-//!   [`crate::WatermarkStrategy`]).
+//!   `late_emitted`). Out-of-orderness within the watermark's delay (see the source's
+//!   [`crate::WatermarkStrategy`]) is never late. An *allowed lateness* `l`
+//!   ([`WindowOp::set_allowed_lateness`], `Keyed::allowed_lateness`) keeps windows open `l`
+//!   time units past the watermark: a window fires once, when the watermark reaches its end
+//!   plus `l`, including every event up to `l` behind the watermark; only events more than `l`
+//!   behind are late. The operator forwards its input watermark minus `l`, so its results are
+//!   never late downstream. (Flink fires on time and again per late event; here the one firing
+//!   is complete and deterministic, at the price of `l` more latency.)
 //! - Results are emitted when the watermark passes a window's end, keys in ascending order
 //!   and, per key, windows in order of end time: the output order is defined by the data.
 //! - End of stream (watermark `EventTime::MAX`) flushes every open window.
@@ -210,7 +216,9 @@ pub struct WindowOp<K, KF, VF, W, L = DropLate> {
     states: Vec<(K, W)>,
     /// Indices into `states` in ascending key order: the emission order.
     sorted: Vec<u32>,
+    /// The input watermark minus the allowed lateness: what the window states see.
     watermark: EventTime,
+    lateness: EventTime,
     late: u64,
     policy: std::marker::PhantomData<fn() -> L>,
 }
@@ -225,6 +233,7 @@ impl<K: Clone, KF: Clone, VF: Clone, W: Clone, L> Clone for WindowOp<K, KF, VF, 
             states: self.states.clone(),
             sorted: self.sorted.clone(),
             watermark: self.watermark,
+            lateness: self.lateness,
             late: self.late,
             policy: self.policy,
         }
@@ -243,9 +252,24 @@ impl<K, KF, VF, W, L> WindowOp<K, KF, VF, W, L> {
             states: Vec::new(),
             sorted: Vec::new(),
             watermark: EventTime::MIN,
+            lateness: 0,
             late: 0,
             policy: std::marker::PhantomData,
         }
+    }
+
+    /// Keeps windows open `lateness` time units past the watermark (see the module docs).
+    ///
+    /// # Errors
+    /// [`crate::BuildError::Zero`]-like refusal for a negative lateness.
+    pub fn set_allowed_lateness(&mut self, lateness: EventTime) -> Result<(), crate::BuildError> {
+        if lateness < 0 {
+            return Err(crate::BuildError::Negative {
+                what: "allowed lateness",
+            });
+        }
+        self.lateness = lateness;
+        Ok(())
     }
 
     /// Late events seen so far (dropped or emitted, per the policy).
@@ -369,8 +393,14 @@ where
         wm: EventTime,
         out: &mut E,
     ) -> Result<Option<EventTime>, OperatorError> {
+        // End of stream (MAX) closes everything; otherwise hold windows `lateness` longer.
+        let wm = if wm == EventTime::MAX {
+            wm
+        } else {
+            wm.saturating_sub(self.lateness)
+        };
         if wm <= self.watermark {
-            return Ok(Some(wm));
+            return Ok(Some(self.watermark.max(wm)));
         }
         self.watermark = wm;
         let mut failed = None;

@@ -49,6 +49,60 @@ fn keyed_window_sum_matches_reference() {
     }
 }
 
+/// With an allowed lateness beyond the stragglers' (5000 units behind), nothing is late and
+/// every event counts; the results are still exact and deterministic.
+#[test]
+fn allowed_lateness_keeps_windows_open_for_stragglers() {
+    let input = jobs::events(30_000, 16, 7);
+    let all: Vec<_> = input
+        .iter()
+        .map(|(t, e)| (*t, Event { late: false, ..*e }))
+        .collect();
+    let expect = ref_window_sum(&all, 100);
+    assert_ne!(
+        expect,
+        ref_window_sum(&input, 100),
+        "stragglers change sums"
+    );
+    for w in WORKERS {
+        let job = jobs::window_sum_allowing(input.clone(), 100, 6_000);
+        assert_eq!(job.run_sorted(&config(w)).unwrap(), expect, "{w} workers");
+        assert_eq!(job.metrics().get("sum", "late_dropped"), Some(0));
+        // Lateness 0 is the default behaviour.
+        let job = jobs::window_sum_allowing(input.clone(), 100, 0);
+        assert_eq!(
+            job.run_sorted(&config(w)).unwrap(),
+            ref_window_sum(&input, 100)
+        );
+    }
+    let bad = job_with_negative_lateness();
+    assert!(bad.contains("must not be negative"), "{bad}");
+}
+
+fn job_with_negative_lateness() -> String {
+    use lute_runtime::{VecSource, WatermarkStrategy, job};
+    use lute_window::ops::Sum;
+    use lute_window::window::SlidingSpec;
+    job::source(
+        "e",
+        VecSource::new(vec![(0, 1i64)]),
+        WatermarkStrategy::default(),
+    )
+    .key_by("k", |x: &i64| *x)
+    .window(
+        "w",
+        |x: &i64| *x,
+        |x: i64| x,
+        &[SlidingSpec::tumbling(10)],
+        Sum,
+    )
+    .unwrap()
+    .allowed_lateness(-1)
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default()
+}
+
 #[test]
 fn wordcount_matches_reference() {
     let input = jobs::lines(20_000, 9);

@@ -115,6 +115,15 @@ pub fn wordcount(input: Vec<(EventTime, String)>, size: i64) -> Collect<(String,
 
 /// Keyed tumbling-window sum: `(key, window start, sum)`.
 pub fn window_sum(input: Vec<(EventTime, Event)>, size: i64) -> Collect<(u32, i64, i64)> {
+    window_sum_allowing(input, size, 0)
+}
+
+/// Keyed tumbling-window sum with an allowed lateness: `(key, window start, sum)`.
+pub fn window_sum_allowing(
+    input: Vec<(EventTime, Event)>,
+    size: i64,
+    lateness: EventTime,
+) -> Collect<(u32, i64, i64)> {
     job::source("events", VecSource::new(input), wm())
         .key_by("by key", |e: &Event| e.key)
         .window(
@@ -125,6 +134,8 @@ pub fn window_sum(input: Vec<(EventTime, Event)>, size: i64) -> Collect<(u32, i6
             Sum,
         )
         .expect("valid window")
+        .allowed_lateness(lateness)
+        .expect("valid lateness")
         .map("format", |(k, r): (u32, WindowResult<i64>)| {
             (k, r.start, r.value)
         })
