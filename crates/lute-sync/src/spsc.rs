@@ -8,8 +8,9 @@
 //! bound (wrapping `usize`) and are mapped to slots with `index & mask`, so `tail - head` is
 //! the fill level and full/empty need no extra flag. Each end keeps a private copy of its own
 //! index and a *cached* copy of the other end's index, and reads the shared copy only when the
-//! cached one says full (producer) or empty (consumer). In steady state an end touches the
-//! other end's cache line once per lap, not once per item.
+//! cached one says full (producer) or empty (consumer), or, for a batch, shows less room or
+//! fewer items than the batch needs. In steady state an end touches the other end's cache line
+//! once per lap, not once per item.
 //!
 //! # Memory orders (audit)
 //!
@@ -32,6 +33,25 @@
 //! [`Consumer::pop_batch`], [`Consumer::pop_slices`]) write or read a contiguous run of slots
 //! (two runs when they wrap) and publish the index once. `push_with` and `pop_slices` work in
 //! place, without an intermediate buffer.
+//!
+//! # Performance notes
+//!
+//! Measured with the `channels` benchmark (BENCHMARKS.md, "Channels"):
+//! - An end never hands its own address to an out-of-line function: the cold error paths take
+//!   the shared state, and `Drop` is a small inline function whose `Arc` release happens out
+//!   of line (`hang_up`). Otherwise a caller that owns the end across a push or pop loop must
+//!   keep `tail`/`cached_head` (`head`/`cached_tail`) in memory, a store and a reload per item;
+//!   with this rule they stay in registers and the single-item loop is the same handful of
+//!   instructions as rtrb's.
+//! - Throughput depends on where the ring runs, more than on instruction counts. When the
+//!   consumer keeps up (the ring nearly empty), it reads each slot right after the producer
+//!   wrote it, so the slot line and the `tail` line cross between the cores once per item (or
+//!   per batch); with a backlog, a line crosses once per lap. Which regime a run settles in
+//!   depends on small timing differences and on interference from other work on the cores,
+//!   which is why single-item and batched throughput are bimodal on a shared machine.
+//! - Batch producers should push whole batches ([`Producer::push_slice_all`],
+//!   [`Producer::push_with`]) rather than whatever fits: when the ring runs full, pushing
+//!   partial runs trails the consumer slot by slot.
 //!
 //! # Examples
 //!
