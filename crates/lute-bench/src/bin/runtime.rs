@@ -112,13 +112,23 @@ fn main() -> Result<()> {
         load_average()
     );
     let n: u64 = if args.quick { 2_000_000 } else { 20_000_000 };
-    // `--profile-1w` / `--profile-loop`: only the 1-worker job or only the hand loop,
+    // `--profile-1w` / `--profile-2w` / `--profile-loop`: only that job or only the hand loop,
     // repeatedly (for perf record / perf stat / callgrind).
     if args.rest.iter().any(|a| a == "--profile-1w") {
         for _ in 0..args.reps {
             let (d, _) = framework(n, 1)?;
             println!(
                 "1 worker: {:.2} M events/s",
+                n as f64 / d.as_secs_f64() / 1e6
+            );
+        }
+        return Ok(());
+    }
+    if args.rest.iter().any(|a| a == "--profile-2w") {
+        for _ in 0..args.reps {
+            let (d, _) = framework(n, 2)?;
+            println!(
+                "2 workers: {:.2} M events/s",
                 n as f64 / d.as_secs_f64() / 1e6
             );
         }
