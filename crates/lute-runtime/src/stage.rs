@@ -297,6 +297,12 @@ where
         let mut left = budget;
         while left > 0 && self.down.ready() {
             left -= 1;
+            // Fast path: the run in progress, record after record (see `next_in_run`).
+            if let Some((t, x)) = self.rx.next_in_run() {
+                self.chain.process(t, x, &mut self.down)?;
+                progress = true;
+                continue;
+            }
             match self.rx.next()? {
                 Merged::Record(t, x) => self.chain.process(t, x, &mut self.down)?,
                 Merged::Watermark(w) => {
