@@ -46,6 +46,14 @@
 //! rest below them with one combine each. Underfull nodes merge with their sibling whenever
 //! the result fits (and borrow otherwise), which leaves parents room to lose keys.
 //!
+//! Three caches keep the per-level work small (each checked by [`Fiba::check_invariants`]):
+//! a node keeps a copy of each inner child's aggregate (`cagg`), so folding a node reads no
+//! other node; inner and right-spine nodes keep prefix aggregates (`pre`), so a change at
+//! position `j` refolds only positions `j..` (an insertion `d` items from the right end touches
+//! O(log d) nodes, and in each mostly the part right of the change); and the leaf of the last
+//! out-of-order insertion is remembered with its descent path until the next structural
+//! change, so a run of insertions at a similar distance skips the search.
+//!
 //! Bulk eviction ([`Fiba::evict_upto`]) is a sequence of single evictions from the left
 //! finger, each amortized O(1): O(k) for k items (the bulk-evict variant of the VLDB 2023
 //! paper, O(log n) for any k by cutting whole subtrees, is not implemented).
@@ -166,6 +174,12 @@ pub struct Fiba<M: Monoid> {
     /// `path[h]`: the index in its parent of the node at height `h` on the last descent of
     /// [`Fiba::find_leaf`] (valid below the node the descent started from).
     path: [u8; 64],
+    /// The leaf of the last out-of-order insertion (`NIL` after any structural change): an
+    /// insertion strictly inside its key range goes to it again, with the same descent path.
+    hint: u32,
+    /// Height of the node the last descent of [`Fiba::find_leaf`] started from when that node
+    /// was a spine node (every node below it on the descent is then inner), else 0.
+    inner_below: usize,
     /// Entries `0..lo` of the leftmost leaf are evicted but not yet shifted out (0 when the
     /// root is a leaf). An eviction just advances `lo`: no combine, no shift.
     lo: usize,
@@ -185,6 +199,8 @@ impl<M: Monoid> Fiba<M> {
             touched: Vec::with_capacity(64),
             lsfx: Vec::new(),
             path: [0; 64],
+            inner_below: 0,
+            hint: NIL,
             lo: 0,
         };
         let id = f.op.identity();
@@ -227,6 +243,7 @@ impl<M: Monoid> Fiba<M> {
     }
 
     fn alloc(&mut self, height: u32) -> u32 {
+        self.hint = NIL;
         if let Some(i) = self.free.pop() {
             let n = &mut self.nodes[i as usize];
             n.n = 0;
@@ -255,6 +272,7 @@ impl<M: Monoid> Fiba<M> {
     }
 
     fn release(&mut self, i: u32) {
+        self.hint = NIL;
         self.nodes[i as usize].live = false;
         self.free.push(i);
     }
@@ -639,6 +657,7 @@ impl<M: Monoid> Fiba<M> {
     fn find_leaf(&mut self, t: i64) -> u32 {
         let mut n;
         let rl = self.right_leaf();
+        self.inner_below = 0;
         let rln = self.node(rl);
         if rln.n > 0 && t >= rln.keys[0] {
             // NB: in-order and nearly in-order times land in the rightmost leaf: no climb,
@@ -673,6 +692,11 @@ impl<M: Monoid> Fiba<M> {
                 }
                 n = p;
             }
+        }
+        if n != self.root {
+            // The climb stopped at the lowest spine node whose subtree holds `t`, so the
+            // descent from it never follows that spine again: everything below is inner.
+            self.inner_below = self.nodes[n as usize].height as usize;
         }
         loop {
             let node = &self.nodes[n as usize];
@@ -717,7 +741,21 @@ impl<M: Monoid> Fiba<M> {
             }
             return;
         }
-        let leaf = self.find_leaf(t);
+        // NB: consecutive out-of-order insertions at a similar distance land in the same leaf:
+        // reuse the last descent while `t` lies strictly inside that leaf's keys (then no
+        // separator can send it elsewhere) and no structural change happened since
+        // (`windows` W4, d = 1K: the search was the largest cost).
+        let h = self.hint;
+        let leaf = if h != NIL && self.left.first() != Some(&h) && {
+            let n = &self.nodes[h as usize];
+            n.n >= 2 && n.keys[0] <= t && t < n.keys[n.n - 1]
+        } {
+            h
+        } else {
+            let l = self.find_leaf(t);
+            self.hint = l;
+            l
+        };
         if !self.left.is_empty() && leaf == self.left[0] {
             self.settle_left();
         }
@@ -728,8 +766,17 @@ impl<M: Monoid> Fiba<M> {
         arr_insert(&mut n.vals, k, pos, v);
         n.n = k + 1;
         if k < MAX_KEYS {
-            self.fix(leaf, pos);
-        } else if self.kind(leaf) == Kind::Inner {
+            // NB: the inner nodes below the descent's start need no kind test each
+            // (`windows` W4, d = 1K).
+            let (mut i, mut from) = (leaf, pos);
+            for h in 0..self.inner_below {
+                let j = self.path[h] as usize;
+                self.refold_inner(i, j, from);
+                from = j;
+                i = self.nodes[i as usize].parent;
+            }
+            self.fix(i, from);
+        } else if self.inner_below > 0 || self.kind(leaf) == Kind::Inner {
             self.split_inner(leaf);
         } else {
             self.split_cascade(leaf);
@@ -952,6 +999,8 @@ impl<M: Monoid> Fiba<M> {
     /// Fixes an underfull left-spine node `x` by borrowing from or merging with its right
     /// sibling, cascading up the left spine.
     fn rebalance_left(&mut self, mut x: u32) {
+        // Borrowing moves keys and children between nodes: the hint's path may change.
+        self.hint = NIL;
         if self.rebalance_left_leaf(x) {
             return;
         }
