@@ -23,6 +23,31 @@ use lute_window::{
     Recalc, SoeFifo, SoeRing, TwoStacksLite,
 };
 
+/// The IBM reference's geometric mean: a plain `f64` sum of logarithms and a count. A
+/// comparison row only: the crate's [`GeoMean`] keeps a compensated sum (bounded drift under
+/// subtract-on-evict), which costs a longer dependency chain per combine.
+#[derive(Clone, Copy, Debug)]
+struct PlainGeoMean;
+
+impl Monoid for PlainGeoMean {
+    type Agg = (f64, u64);
+    #[inline]
+    fn identity(&self) -> (f64, u64) {
+        (0.0, 0)
+    }
+    #[inline]
+    fn combine(&self, a: &(f64, u64), b: &(f64, u64)) -> (f64, u64) {
+        (a.0 + b.0, a.1.wrapping_add(b.1))
+    }
+}
+
+impl Lift<f64> for PlainGeoMean {
+    #[inline]
+    fn lift(&self, x: f64) -> (f64, u64) {
+        (x.ln(), 1)
+    }
+}
+
 /// The IBM harness's value sequence `1 + i % 101`, without a division per round.
 #[derive(Clone, Copy)]
 struct Vals(u64);
@@ -444,6 +469,17 @@ fn main() -> anyhow::Result<()> {
                 Box::new(|n, r| fifo_tput(DabaLite::with_capacity(GeoMean, n), geo, n, r / 2)),
             ),
             (
+                "daba_lite (plain f64)",
+                Box::new(|n, r| {
+                    fifo_tput(
+                        DabaLite::with_capacity(PlainGeoMean, n),
+                        |x| PlainGeoMean.lift(x as f64),
+                        n,
+                        r / 2,
+                    )
+                }),
+            ),
+            (
                 "chunked_two_stacks_lite",
                 Box::new(|n, r| {
                     fifo_tput(
@@ -592,6 +628,11 @@ fn main() -> anyhow::Result<()> {
             ),
             ("tsl_sum_mrounds", "sum_two_stacks_lite", 100.0),
             ("daba_lite_geomean_mrounds", "geomean_daba_lite", 37.0),
+            (
+                "daba_lite_plain_geomean_mrounds",
+                "geomean_daba_lite (plain f64)",
+                37.0,
+            ),
             ("daba_lite_bloom_mrounds", "bloom_daba_lite", 2.2),
         ] {
             let v = get(key);
