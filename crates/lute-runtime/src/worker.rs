@@ -127,7 +127,7 @@ impl Worker {
                             if armed {
                                 // The re-check round found nothing: sleep until rung, or
                                 // until an open batch's deadline or an idle source's poll.
-                                std::thread::park_timeout(timeout.min(self.config.flush_deadline));
+                                b.park(self.index, timeout.min(self.config.flush_deadline));
                                 b.awake(self.index);
                                 armed = false;
                             } else {

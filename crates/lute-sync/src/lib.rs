@@ -45,6 +45,7 @@
 //! assert_eq!(sum, 999 * 1000 / 2);
 //! ```
 
+pub mod doorbell;
 pub mod error;
 pub mod fan_in;
 pub mod mpsc;

@@ -9,7 +9,7 @@ pub(crate) use loom::{
     hint::spin_loop,
     sync::atomic::{AtomicBool, AtomicUsize, fence},
     sync::{Arc, Condvar, Mutex},
-    thread::yield_now,
+    thread::{Thread, current, yield_now},
 };
 
 #[cfg(not(loom))]
@@ -17,7 +17,7 @@ pub(crate) use std::{
     hint::spin_loop,
     sync::atomic::{AtomicBool, AtomicUsize, fence},
     sync::{Arc, Condvar, Mutex},
-    thread::yield_now,
+    thread::{Thread, current, yield_now},
 };
 
 pub(crate) use std::sync::atomic::Ordering;
