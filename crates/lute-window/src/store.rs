@@ -178,16 +178,22 @@ const CHUNK: usize = 1 << CHUNK_SHIFT;
 ///
 /// Position `pos` lives in chunk slot `(pos >> 9) & (slots − 1)` at index `pos & 511`: two
 /// masks and one extra load compared with [`RingStore`].
+///
+/// NB: chunks are fixed-size arrays, so `pos & 511` needs no bounds check and a slot is one
+/// pointer, not a pointer and a length (`windows` W1 chunked_two_stacks_lite).
 #[derive(Debug, Clone)]
 pub struct ChunkedStore<T> {
     /// Chunk slots; `chunks.len()` is a power of two. The slot of every chunk overlapping
-    /// `head..tail` holds a chunk of `CHUNK` items; other slots hold an empty box.
-    chunks: Vec<Box<[T]>>,
-    spare: Vec<Box<[T]>>,
+    /// `head..tail` holds a chunk; other slots hold `None`.
+    chunks: Vec<Option<Chunk<T>>>,
+    spare: Vec<Chunk<T>>,
     head: usize,
     tail: usize,
     fill: T,
 }
+
+/// One chunk of [`ChunkedStore`].
+type Chunk<T> = Box<[T; CHUNK]>;
 
 impl<T: Clone> ChunkedStore<T> {
     #[inline]
@@ -195,8 +201,20 @@ impl<T: Clone> ChunkedStore<T> {
         (pos >> CHUNK_SHIFT) & (self.chunks.len() - 1)
     }
 
-    fn new_chunk(&self) -> Box<[T]> {
-        vec![self.fill.clone(); CHUNK].into_boxed_slice()
+    /// The chunk in slot `s`, which holds live positions.
+    #[inline]
+    fn chunk(&self, s: usize) -> &[T; CHUNK] {
+        self.chunks[s].as_deref().expect("live chunk")
+    }
+
+    #[inline]
+    fn chunk_mut(&mut self, s: usize) -> &mut [T; CHUNK] {
+        self.chunks[s].as_deref_mut().expect("live chunk")
+    }
+
+    fn new_chunk(&self) -> Chunk<T> {
+        let b: Box<[T]> = vec![self.fill.clone(); CHUNK].into_boxed_slice();
+        b.try_into().ok().expect("CHUNK items")
     }
 
     /// Makes sure the chunk holding position `tail` exists (called when `tail` is at a chunk
@@ -206,7 +224,7 @@ impl<T: Clone> ChunkedStore<T> {
         let live = (self.tail >> CHUNK_SHIFT) - (self.head >> CHUNK_SHIFT) + 1;
         if live > self.chunks.len() {
             let n = (2 * self.chunks.len()).max(live.next_power_of_two());
-            let mut chunks: Vec<Box<[T]>> = (0..n).map(|_| Box::default()).collect();
+            let mut chunks: Vec<Option<Chunk<T>>> = (0..n).map(|_| None).collect();
             let old = self.chunks.len();
             for c in (self.head >> CHUNK_SHIFT)..(self.tail >> CHUNK_SHIFT) {
                 chunks[c & (n - 1)] = std::mem::take(&mut self.chunks[c & (old - 1)]);
@@ -218,8 +236,8 @@ impl<T: Clone> ChunkedStore<T> {
             None => self.new_chunk(),
         };
         let s = self.slot(self.tail);
-        debug_assert!(self.chunks[s].is_empty());
-        self.chunks[s] = c;
+        debug_assert!(self.chunks[s].is_none());
+        self.chunks[s] = Some(c);
     }
 }
 
@@ -227,9 +245,7 @@ impl<T: Clone> Store<T> for ChunkedStore<T> {
     fn with_capacity(capacity: usize, fill: T) -> Self {
         let n = capacity.div_ceil(CHUNK) + 1;
         let mut s = Self {
-            chunks: (0..(n + 1).next_power_of_two())
-                .map(|_| Box::default())
-                .collect(),
+            chunks: (0..(n + 1).next_power_of_two()).map(|_| None).collect(),
             spare: Vec::with_capacity(n + 1),
             head: 0,
             tail: 0,
@@ -251,19 +267,19 @@ impl<T: Clone> Store<T> for ChunkedStore<T> {
     }
     #[inline]
     fn get(&self, pos: usize) -> &T {
-        &self.chunks[self.slot(pos)][pos & (CHUNK - 1)]
+        &self.chunk(self.slot(pos))[pos & (CHUNK - 1)]
     }
     #[inline]
     fn get_mut(&mut self, pos: usize) -> &mut T {
         let s = self.slot(pos);
-        &mut self.chunks[s][pos & (CHUNK - 1)]
+        &mut self.chunk_mut(s)[pos & (CHUNK - 1)]
     }
     #[inline]
     fn with_pair(&mut self, i: usize, j: usize, f: impl FnOnce(&mut T, &T)) {
         let (ci, cj) = (self.slot(i), self.slot(j));
         let (ii, ij) = (i & (CHUNK - 1), j & (CHUNK - 1));
         if ci == cj {
-            let chunk = &mut self.chunks[ci];
+            let chunk = self.chunk_mut(ci);
             if ii < ij {
                 let (a, b) = chunk.split_at_mut(ij);
                 f(&mut a[ii], &b[0]);
@@ -273,8 +289,8 @@ impl<T: Clone> Store<T> for ChunkedStore<T> {
             }
         } else {
             // Across a chunk boundary (once per chunk): copy the read side.
-            let t = self.chunks[cj][ij].clone();
-            f(&mut self.chunks[ci][ii], &t);
+            let t = self.chunk(cj)[ij].clone();
+            f(&mut self.chunk_mut(ci)[ii], &t);
         }
     }
     #[inline]
@@ -284,7 +300,8 @@ impl<T: Clone> Store<T> for ChunkedStore<T> {
             self.add_chunk();
         }
         let s = self.slot(self.tail);
-        self.chunks[s][self.tail & (CHUNK - 1)] = v;
+        let i = self.tail & (CHUNK - 1);
+        self.chunk_mut(s)[i] = v;
         self.tail += 1;
     }
     #[inline]
@@ -294,12 +311,13 @@ impl<T: Clone> Store<T> for ChunkedStore<T> {
         if self.head & (CHUNK - 1) == 0 {
             // The chunk of `head - 1` is drained: recycle it.
             let s = self.slot(self.head - 1);
-            let c = std::mem::take(&mut self.chunks[s]);
-            self.spare.push(c);
+            if let Some(c) = self.chunks[s].take() {
+                self.spare.push(c);
+            }
         }
     }
     fn bytes(&self) -> usize {
-        let live = self.chunks.iter().filter(|c| !c.is_empty()).count();
+        let live = self.chunks.iter().filter(|c| c.is_some()).count();
         (live + self.spare.len()) * CHUNK * size_of::<T>()
     }
     fn suffix_pass(&mut self, from: usize, to: usize, mut f: impl FnMut(&mut T, &T)) {
@@ -309,7 +327,7 @@ impl<T: Clone> Store<T> for ChunkedStore<T> {
             let last = (hi - 1) & (CHUNK - 1);
             let seg = (hi - 1 - from).min(last);
             let slot = self.slot(hi - 1);
-            let s = &mut self.chunks[slot][last - seg..=last];
+            let s = &mut self.chunk_mut(slot)[last - seg..=last];
             for j in (0..seg).rev() {
                 let (a, b) = s.split_at_mut(j + 1);
                 f(&mut a[j], &b[0]);
