@@ -959,6 +959,29 @@ fn main() -> anyhow::Result<()> {
             }
         }
     }
+    // ---------------------------------------------------------------- W5: heavy-tail lateness.
+    if run("w5") {
+        // The Citi Bike lateness profile (FiBA paper: 99% at most 9 late, mean near 56, rare
+        // stragglers near 1M), the same draw as the tests' `heavy_tail` generator.
+        let n = 1usize << 20;
+        let count = if quick { 1_000_000 } else { 4_000_000 };
+        let late = heavy_tail_lateness(count, 1 << 20);
+        let mean = late.iter().map(|&l| f64::from(l)).sum::<f64>() / count as f64;
+        println!(
+            "\n== W5 heavy-tail lateness (99% <= 9, mean {mean:.1}, max 1M), sum, n=1M time \
+             units, M rounds/s =="
+        );
+        let mut f = Vec::new();
+        let mut r = Vec::new();
+        for _ in 0..reps {
+            f.push(fiba_heavy_tail(n, &late));
+            r.push(soe_heavy_tail(n, &late));
+        }
+        let (f, r) = (median(&mut f), median(&mut r));
+        println!("{:<26}{f:>9.2}", "fiba");
+        println!("{:<26}{r:>9.1}", "soe_ring (drops > window)");
+        report.add("fiba_heavy_tail_mrounds", f);
+    }
     // ---------------------------------------------------------------- Sliding windows.
     if run("sliding") {
         let events: i64 = if quick { 2_000_000 } else { 20_000_000 };
@@ -1111,4 +1134,70 @@ fn bulk_soe(n: usize, b: usize, items: u64) -> f64 {
         black_box(*w.query());
     }
     (steps * b as u64) as f64 / t0.elapsed().as_secs_f64() / 1e6
+}
+
+/// `count` lateness draws of the Citi Bike profile (as `tests/common`'s `heavy_tail`): 99%
+/// uniform in 0..10, else a Pareto tail (shape 0.52, scale 10) capped at `max_late`.
+fn heavy_tail_lateness(count: usize, max_late: u64) -> Vec<u32> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        // splitmix64
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let mut unit = move || (next() >> 11) as f64 / (1u64 << 53) as f64;
+    (0..count)
+        .map(|_| {
+            if unit() < 0.99 {
+                (unit() * 10.0) as u32
+            } else {
+                let u = (1.0 - unit()).max(1e-300);
+                let l = 10.0 / u.powf(1.0 / 0.52);
+                (l.min(max_late as f64) as u32).max(10)
+            }
+        })
+        .collect()
+}
+
+/// W5 for FiBA: a window of `n` time units; event `i` arrives at time `now = n + i` with time
+/// `now - late[i]`; each round evicts times before `now + 1 - n`, inserts, queries.
+#[inline(never)]
+fn fiba_heavy_tail(n: usize, late: &[u32]) -> f64 {
+    let mut w = Fiba::new(Sum);
+    let mut v = Vals(1);
+    let n = n as i64;
+    for t in 0..n {
+        w.insert(t, v.next() as i64);
+    }
+    let t0 = Instant::now();
+    for (i, &l) in late.iter().enumerate() {
+        let now = n + i as i64;
+        w.evict_upto(now + 1 - n);
+        w.insert(now - i64::from(l), v.next() as i64);
+        black_box(w.query());
+    }
+    late.len() as f64 / t0.elapsed().as_secs_f64() / 1e6
+}
+
+/// W5 for the SoE ring (`n + 1` slots of one time unit): events later than the window are
+/// rejected (counted by the ring), the rest land in their slot.
+#[inline(never)]
+fn soe_heavy_tail(n: usize, late: &[u32]) -> f64 {
+    let mut w = SoeRing::new(Sum, n + 1, 1);
+    let mut v = Vals(1);
+    let n = n as i64;
+    for t in 0..n {
+        let _ = w.insert(t, &(v.next() as i64));
+    }
+    let t0 = Instant::now();
+    for (i, &l) in late.iter().enumerate() {
+        let now = n + i as i64;
+        w.evict_upto(now + 1 - n);
+        let _ = w.insert(now - i64::from(l), &(v.next() as i64));
+        black_box(*w.query());
+    }
+    late.len() as f64 / t0.elapsed().as_secs_f64() / 1e6
 }
