@@ -435,10 +435,14 @@ impl<M: Monoid> Fiba<M> {
         let l = self.left[0];
         let n = &mut self.nodes[l as usize];
         let k = n.n;
+        // NB: plain forward copies (the evicted entries need not survive) rather than
+        // rotations (`windows` W4, d = 0).
         n.keys.copy_within(lo..k, 0);
-        n.vals[..k].rotate_left(lo);
+        for j in lo..k {
+            n.vals[j - lo] = n.vals[j].clone();
+            self.lsfx[j - lo] = self.lsfx[j].clone();
+        }
         n.n = k - lo;
-        self.lsfx[..k].rotate_left(lo);
         self.lo = 0;
     }
 
