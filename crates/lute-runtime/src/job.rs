@@ -232,6 +232,9 @@ impl<A, G: Tagger<A>, D: Downstream<G::Out>> crate::Emit<A> for TagDown<D, G> {
 }
 
 impl<A, G: Tagger<A>, D: Downstream<G::Out>> Downstream<A> for TagDown<D, G> {
+    fn open(&mut self, ctx: &crate::Context) -> Result<(), OperatorError> {
+        self.down.open(ctx)
+    }
     fn flush(&mut self) -> Result<(), OperatorError> {
         self.down.flush()
     }
@@ -274,6 +277,10 @@ impl<T, C: Operator<T>, D: Downstream<C::Out>> crate::Emit<T> for Fused<C, D> {
 }
 
 impl<T, C: Operator<T>, D: Downstream<C::Out>> Downstream<T> for Fused<C, D> {
+    fn open(&mut self, ctx: &crate::Context) -> Result<(), OperatorError> {
+        self.chain.open(ctx)?;
+        self.down.open(ctx)
+    }
     fn flush(&mut self) -> Result<(), OperatorError> {
         self.chain.flush(&mut self.down)?;
         self.down.flush()
@@ -569,6 +576,11 @@ where
         down: &mut dyn FnMut(usize) -> Result<D, BuildError>,
     ) -> Result<(), BuildError> {
         let p = self.parallelism(config.workers)?;
+        if self.watermarks.every == 0 {
+            return Err(BuildError::Zero {
+                what: "the watermark strategy's `every`",
+            });
+        }
         for (w, st) in stages.iter_mut().enumerate().take(p) {
             st.push(Box::new(SourceStage::new(
                 self.source_name.clone(),

@@ -35,6 +35,10 @@ pub trait Stage: Send {
 
 /// Where a stage's chain output goes.
 pub trait Downstream<T>: Emit<T> + Send {
+    /// Opens the operators inside the downstream (a chain fused across an exchange).
+    fn open(&mut self, _ctx: &Context) -> Result<(), OperatorError> {
+        Ok(())
+    }
     /// Adds the counters of operators inside the downstream (a fused chain) to `m`.
     fn metrics(&self, _m: &mut Metrics) {}
     /// Workers park: ring `bells` when giving a peer work.
@@ -160,7 +164,8 @@ where
         self.source
             .open(self.partition.0, self.partition.1)
             .map_err(|e| e.in_operator(&self.name))?;
-        self.chain.open(ctx)
+        self.chain.open(ctx)?;
+        self.down.open(ctx)
     }
 
     fn metrics(&self, m: &mut Metrics) {
@@ -253,6 +258,8 @@ pub(crate) struct ExchangeStage<T, C, D> {
     pub(crate) down: D,
     /// End of input processed; markers may still be pending downstream.
     pub(crate) exhausted: bool,
+    /// The last input watermark given to the chain (so end of stream does not repeat MAX).
+    pub(crate) watermark: EventTime,
 }
 
 impl<T, C, D> ExchangeStage<T, C, D> {
@@ -262,6 +269,7 @@ impl<T, C, D> ExchangeStage<T, C, D> {
             chain,
             down,
             exhausted: false,
+            watermark: EventTime::MIN,
         }
     }
 }
@@ -273,7 +281,8 @@ where
     D: Downstream<C::Out>,
 {
     fn open(&mut self, ctx: &Context) -> Result<(), OperatorError> {
-        self.chain.open(ctx)
+        self.chain.open(ctx)?;
+        self.down.open(ctx)
     }
 
     fn metrics(&self, m: &mut Metrics) {
@@ -306,6 +315,7 @@ where
             match self.rx.next()? {
                 Merged::Record(t, x) => self.chain.process(t, x, &mut self.down)?,
                 Merged::Watermark(w) => {
+                    self.watermark = w;
                     if let Some(w) = self.chain.on_watermark(w, &mut self.down)? {
                         self.down.watermark(w)?;
                     }
@@ -318,9 +328,13 @@ where
                 }
                 Merged::Wait => break,
                 Merged::End => {
-                    if let Some(w) = self.chain.on_watermark(EventTime::MAX, &mut self.down)? {
+                    // The last input's final watermark (MAX) usually came just before.
+                    if self.watermark < EventTime::MAX
+                        && let Some(w) = self.chain.on_watermark(EventTime::MAX, &mut self.down)?
+                    {
                         self.down.watermark(w)?;
                     }
+                    self.watermark = EventTime::MAX;
                     self.chain.close(&mut self.down)?;
                     self.down.end()?;
                     self.exhausted = true;

@@ -10,16 +10,23 @@ fn numbers(n: i64) -> VecSource<i64> {
 
 #[test]
 fn file_sink_writes_one_json_line_per_record_per_worker() {
-    let dir = std::env::temp_dir().join(format!("lute-file-sink-{}", std::process::id()));
+    // 1 worker: the exchange is fused away and the sink still opens its file.
+    for workers in [1, 2] {
+        file_sink_round_trip(workers);
+    }
+}
+
+fn file_sink_round_trip(workers: usize) {
+    let dir = std::env::temp_dir().join(format!("lute-file-sink-{}-{workers}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     job::source("n", numbers(1000), WatermarkStrategy::default())
         .key_by("by parity", |x: &i64| x % 2)
         .map("pair", |x: i64| (x % 2, x))
         .write_json_lines("files", &dir)
-        .run(&Config::default().workers(2))
+        .run(&Config::default().workers(workers))
         .unwrap();
     let mut all = Vec::new();
-    for w in 0..2 {
+    for w in 0..workers {
         let text = std::fs::read_to_string(dir.join(format!("part-{w}.jsonl"))).unwrap();
         for line in text.lines() {
             let (ts, (parity, x)): (i64, (i64, i64)) = serde_json::from_str(line).unwrap();
@@ -221,4 +228,89 @@ fn a_union_needs_equal_parallelism() {
     assert!(err.to_string().contains("parallelism 1"), "{err}");
     // At one worker everything has parallelism 1.
     plan.run(&Config::default()).unwrap();
+}
+
+/// Counts its lifecycle calls and emits them at close: `(opens, final watermarks, records)`.
+#[derive(Debug, Clone, Default)]
+struct Lifecycle {
+    opens: u64,
+    max_watermarks: u64,
+    records: u64,
+}
+
+impl lute_runtime::Operator<i64> for Lifecycle {
+    type Out = (u64, u64, u64);
+
+    fn open(&mut self, _ctx: &lute_runtime::Context) -> Result<(), lute_runtime::OperatorError> {
+        self.opens += 1;
+        Ok(())
+    }
+
+    fn process<E: lute_runtime::Emit<Self::Out>>(
+        &mut self,
+        _ts: i64,
+        _x: i64,
+        _out: &mut E,
+    ) -> Result<(), lute_runtime::OperatorError> {
+        self.records += 1;
+        Ok(())
+    }
+
+    fn on_watermark<E: lute_runtime::Emit<Self::Out>>(
+        &mut self,
+        wm: i64,
+        _out: &mut E,
+    ) -> Result<Option<i64>, lute_runtime::OperatorError> {
+        if wm == i64::MAX {
+            self.max_watermarks += 1;
+        }
+        Ok(Some(wm))
+    }
+
+    fn close<E: lute_runtime::Emit<Self::Out>>(
+        &mut self,
+        out: &mut E,
+    ) -> Result<(), lute_runtime::OperatorError> {
+        out.emit(i64::MAX, (self.opens, self.max_watermarks, self.records))
+    }
+}
+
+/// Every operator instance is opened once and sees the final watermark once, whether its
+/// exchange is fused away (1 worker) or not, and after one or two exchanges.
+#[test]
+fn lifecycle_hooks_run_once_per_instance() {
+    use lute_runtime::Tiers;
+    for tiers in [Tiers::AllL4, Tiers::AllL3] {
+        for workers in [1, 2, 4] {
+            let out = job::source("n", numbers(1000), WatermarkStrategy::default())
+                .key_by("k1", |x: &i64| *x)
+                .key_by("k2", |x: &i64| x % 7)
+                .apply("lifecycle", Lifecycle::default())
+                .collect()
+                .run(&Config::default().workers(workers).tiers(tiers))
+                .unwrap();
+            assert_eq!(
+                out.len(),
+                workers,
+                "{workers} workers: one summary per instance"
+            );
+            let total: u64 = out.iter().map(|(_, (_, _, r))| r).sum();
+            assert_eq!(total, 1000);
+            for (_, (opens, maxes, _)) in &out {
+                assert_eq!((*opens, *maxes), (1, 1), "{tiers:?}, {workers} workers");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_watermark_strategy_without_cadence_is_refused() {
+    let err = job::source("n", numbers(10), WatermarkStrategy { delay: 0, every: 0 })
+        .for_each("out", |_, _| Ok(()))
+        .run(&Config::default())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("`every` must be at least 1"),
+        "{err}"
+    );
 }
