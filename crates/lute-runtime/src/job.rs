@@ -137,7 +137,9 @@ mod seal {
     /// The inputs of an exchange: one or two tagged pipelines.
     pub trait Inputs<T>: Send + 'static {
         fn names(&self) -> Names;
-        fn describe(&self, config: &Config, s: &mut String, indent: &str);
+        /// Appends the inputs' plans; `to` is the receiving stage's parallelism, `None` when
+        /// the exchange is fused away.
+        fn describe(&self, config: &Config, s: &mut String, indent: &str, to: Option<usize>);
         /// Number of pipelines.
         fn count(&self) -> usize;
         /// Whether one input of parallelism 1 feeds the exchange (then, at parallelism 1, the
@@ -331,16 +333,19 @@ where
         self.up.names().clone()
     }
 
-    fn describe(&self, config: &Config, s: &mut String, indent: &str) {
+    fn describe(&self, config: &Config, s: &mut String, indent: &str, to: Option<usize>) {
         self.up.describe(config, s, indent);
-        let n = config.workers;
-        let fan = self.part.fan_out(n);
+        let Some(to) = to else { return };
+        let from = self
+            .up
+            .parallelism(config.workers)
+            .unwrap_or(config.workers);
+        let fan = self.part.fan_out(to);
         let _ = writeln!(
             s,
-            "{indent}  => {}: {} SPSC ring(s) per worker of pooled batches ({} batches per \
-             worker), flushed when full, on a watermark or at the deadline",
+            "{indent}  => {}: {from} sender(s) x {fan} SPSC ring(s) of pooled batches ({} \
+             batches per sender), flushed when full, on a watermark or at the deadline",
             self.what,
-            fan,
             fan * (config.channel_capacity + 4)
         );
     }
@@ -425,9 +430,9 @@ impl<T, E1: Inputs<T>, E2: Inputs<T>> Inputs<T> for (E1, E2) {
         self.0.names().join(&self.1.names())
     }
 
-    fn describe(&self, config: &Config, s: &mut String, indent: &str) {
-        self.0.describe(config, s, indent);
-        self.1.describe(config, s, indent);
+    fn describe(&self, config: &Config, s: &mut String, indent: &str, to: Option<usize>) {
+        self.0.describe(config, s, indent, to);
+        self.1.describe(config, s, indent, to);
     }
 
     fn count(&self) -> usize {
@@ -607,12 +612,15 @@ where
 
     fn describe(&self, config: &Config, s: &mut String, indent: &str) {
         let inner = format!("{indent}    ");
-        self.inputs.describe(config, s, &inner);
         let p = self.parallelism(config.workers).unwrap_or(config.workers);
-        if p == 1 && self.inputs.fusable(config.workers) {
+        let fused = p == 1 && self.inputs.fusable(config.workers);
+        self.inputs
+            .describe(config, s, &inner, (!fused).then_some(p));
+        if fused {
             let _ = writeln!(
                 s,
-                "{indent}{} fused away: with 1 worker every key is local (no ring, no batches)",
+                "{indent}{} fused away: one input at parallelism 1, every key is local (no \
+                 ring, no batches)",
                 self.label
             );
         } else {
@@ -1275,8 +1283,10 @@ impl<T> Collect<T> {
         Ok(all)
     }
 
-    /// Runs the job; returns the output in a canonical order (event time, then record), the
-    /// same whatever the number of workers.
+    /// Runs the job; returns the output in a canonical order (event time, then record): the
+    /// same in every run with the same configuration. Across worker counts it is the same for
+    /// records that are on time; which records are *late* can depend on the number of source
+    /// partitions, since each partition makes its own watermarks (every `every` of its records).
     ///
     /// # Errors
     /// As [`Plan::run`].

@@ -106,23 +106,44 @@ where
             Side::Left(a) => (self.key_a)(a),
             Side::Right(b) => (self.key_b)(b),
         };
-        for k in self.ends(ts) {
+        let mut key = Some(key);
+        let ends = self.ends(ts);
+        let last = *ends.end();
+        for k in ends {
             let end = k.saturating_mul(self.spec.slide);
-            let Self {
-                open,
-                free_a,
-                free_b,
-                ..
-            } = self;
-            let (va, vb) = open.entry((end, key.clone())).or_insert_with(|| {
-                (
-                    free_a.pop().unwrap_or_default(),
-                    free_b.pop().unwrap_or_default(),
-                )
-            });
+            // Probe with an owned key (no clone per record); clone only for a new entry that
+            // is not the last window of this record.
+            let probe = (
+                end,
+                key.take().expect("the key is put back after each probe"),
+            );
+            let (va, vb) = match self.open.get_mut(&probe) {
+                Some(v) => {
+                    key = Some(probe.1);
+                    v
+                }
+                None => {
+                    let (end, k2) = probe;
+                    let stored = if k < last {
+                        let c = k2.clone();
+                        key = Some(k2);
+                        c
+                    } else {
+                        k2
+                    };
+                    let bufs = (
+                        self.free_a.pop().unwrap_or_default(),
+                        self.free_b.pop().unwrap_or_default(),
+                    );
+                    self.open.entry((end, stored)).or_insert(bufs)
+                }
+            };
             match &x {
                 Side::Left(a) => va.push(a.clone()),
                 Side::Right(b) => vb.push(b.clone()),
+            }
+            if key.is_none() {
+                break;
             }
         }
         Ok(())
