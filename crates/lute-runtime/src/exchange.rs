@@ -16,7 +16,12 @@
 //! pending queue; the upstream stage produces nothing more until every pending queue is empty
 //! (backpressure). The pool holds `destinations × (capacity + 4)` batches, enough for every
 //! ring to be full with one batch open and one pending per destination, so steady state never
-//! allocates.
+//! allocates. The upstream can only be stopped between calls: one call that emits more than the
+//! pool holds (a window firing for many keys, a large `flat_map`) would otherwise wait for
+//! batches that only its own worker's receiver can return, so the sender never waits: when the
+//! pool is empty it spills into a heap-allocated batch (a `Chunk::Spilled`, counted in the
+//! job's metrics as `<job>.exchange_spilled_batches`), and the pending queue grows. Both shrink
+//! back to the pool once the burst has drained.
 //!
 //! # Receiver: a merge defined by the data
 //!
@@ -33,7 +38,7 @@
 use crate::bell::Bells;
 use crate::error::OperatorError;
 use crate::operator::{Emit, EventTime};
-use lute_sync::{Batch, BatchPool, PopError, PushError, WaitStrategy, spsc};
+use lute_sync::{Batch, BatchPool, PopError, PushError, spsc};
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -80,10 +85,64 @@ pub(crate) type Out<T> = Box<dyn Outlet<Message<T>>>;
 /// A boxed receiving end.
 pub(crate) type In<T> = Box<dyn Inlet<Message<T>>>;
 
+/// A batch of records in flight: from the sender's pool, or spilled to the heap when the pool
+/// is empty (see the module docs).
+pub(crate) enum Chunk<T> {
+    /// A pooled batch (steady state).
+    Pooled(Batch<(EventTime, T)>),
+    /// A heap batch and its capacity (bursts beyond the pool).
+    Spilled(Vec<(EventTime, T)>, usize),
+}
+
+impl<T> Chunk<T> {
+    #[inline(always)]
+    fn push(&mut self, r: (EventTime, T)) {
+        match self {
+            Self::Pooled(b) => {
+                if b.push(r).is_err() {
+                    unreachable!("a full batch is sent at once");
+                }
+            }
+            Self::Spilled(v, _) => v.push(r),
+        }
+    }
+
+    #[inline(always)]
+    fn is_full(&self) -> bool {
+        match self {
+            Self::Pooled(b) => b.is_full(),
+            Self::Spilled(v, cap) => v.len() >= *cap,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn pop(&mut self) -> Option<(EventTime, T)> {
+        match self {
+            Self::Pooled(b) => b.pop(),
+            Self::Spilled(v, _) => v.pop(),
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn last(&self) -> Option<&(EventTime, T)> {
+        match self {
+            Self::Pooled(b) => b.last(),
+            Self::Spilled(v, _) => v.last(),
+        }
+    }
+
+    fn reverse(&mut self) {
+        match self {
+            Self::Pooled(b) => b.reverse(),
+            Self::Spilled(v, _) => v.reverse(),
+        }
+    }
+}
+
 /// What travels through an exchange ring.
 pub(crate) enum Message<T> {
     /// Records with their event times.
-    Data(Batch<(EventTime, T)>),
+    Data(Chunk<T>),
     /// Every later record from this input has an event time `>=` this.
     Watermark(EventTime),
     /// The input has nothing now (see the module docs).
@@ -202,7 +261,11 @@ pub(crate) struct ExchangeSender<T, KF> {
     /// Doorbells, when workers park (rung after every push).
     bells: Option<Arc<Bells>>,
     pool: BatchPool<(EventTime, T)>,
-    open: Vec<Option<Batch<(EventTime, T)>>>,
+    open: Vec<Option<Chunk<T>>>,
+    /// Records per batch (the capacity of spilled batches too).
+    batch_size: usize,
+    /// Batches spilled to the heap because the pool was empty.
+    spilled: u64,
     opened_at: Vec<Instant>,
     pending: Vec<VecDeque<Message<T>>>,
     deadline: Duration,
@@ -226,6 +289,8 @@ impl<T, KF> ExchangeSender<T, KF> {
             bells: None,
             pool,
             open: (0..n).map(|_| None).collect(),
+            batch_size,
+            spilled: 0,
             opened_at: vec![Instant::now(); n],
             pending: (0..n).map(|_| VecDeque::with_capacity(4)).collect(),
             deadline,
@@ -311,6 +376,11 @@ impl<T, KF> ExchangeSender<T, KF> {
         Ok(())
     }
 
+    /// Batches spilled to the heap so far (see the module docs).
+    pub(crate) fn spilled(&self) -> u64 {
+        self.spilled
+    }
+
     /// Broadcasts a watermark.
     pub(crate) fn watermark(&mut self, w: EventTime) -> Result<(), OperatorError> {
         self.broadcast(|| Message::Watermark(w))
@@ -328,19 +398,20 @@ impl<T, P: Partition<T>> Emit<T> for ExchangeSender<T, P> {
         let b = match &mut self.open[d] {
             Some(b) => b,
             slot => {
-                // Sized so that it is not empty in steady state (module docs); if a large
-                // flat_map expansion drains it, wait for receivers to return batches.
+                // Sized so that it is not empty in steady state; in a burst, spill rather
+                // than wait for batches only this worker may return (module docs).
                 let b = match self.pool.try_take() {
-                    Some(b) => b,
-                    None => self.pool.take(WaitStrategy::default()),
+                    Some(b) => Chunk::Pooled(b),
+                    None => {
+                        self.spilled += 1;
+                        Chunk::Spilled(Vec::with_capacity(self.batch_size), self.batch_size)
+                    }
                 };
                 self.opened_at[d] = Instant::now();
                 slot.insert(b)
             }
         };
-        if b.push((ts, x)).is_err() {
-            unreachable!("a full batch is sent at once");
-        }
+        b.push((ts, x));
         if b.is_full() {
             self.flush_open(d)?;
         }
@@ -372,7 +443,7 @@ struct Input<T> {
     /// The worker that sends on this ring.
     peer: usize,
     /// Current batch, reversed so that the next record is `last()`.
-    cur: Option<Batch<(EventTime, T)>>,
+    cur: Option<Chunk<T>>,
     /// A marker read from the ring and not yet merged.
     marker: Option<Head>,
     watermark: EventTime,
@@ -625,7 +696,7 @@ mod tests {
                     for r in chunk {
                         b.push(*r).unwrap();
                     }
-                    assert!(tx.try_push(Message::Data(b)).is_ok());
+                    assert!(tx.try_push(Message::Data(Chunk::Pooled(b))).is_ok());
                 }
             };
             send(&mut t0, &[(1, 10), (5, 11), (3, 12)]);

@@ -73,6 +73,9 @@ impl Downstream<()> for Terminal {
 }
 
 impl<T: Send, P: Partition<T>> Downstream<T> for ExchangeSender<T, P> {
+    fn metrics(&self, m: &mut Metrics) {
+        m.add("exchange_spilled_batches", self.spilled());
+    }
     fn set_bells(&mut self, bells: &Arc<Bells>) {
         ExchangeSender::set_bells(self, bells);
     }

@@ -159,3 +159,51 @@ fn pinned_workers_run() {
         .unwrap();
     assert_eq!(out.len(), 10_000);
 }
+
+/// A burst larger than an exchange's batch pool (a window firing for many keys, after a
+/// union at 1 worker, so the receiver is on the same thread) spills to the heap instead of
+/// waiting for batches only that thread could return; every result arrives.
+#[test]
+fn a_burst_beyond_the_batch_pool_does_not_hang() {
+    use lute_runtime::job;
+    let out = must_end(|| {
+        let keys = 2_000u64;
+        let b = job::source("b", numbers(keys), WatermarkStrategy::default());
+        let job = job::source("a", numbers(keys), WatermarkStrategy::default())
+            .union("a + b", b)
+            .key_by("by value", |x: &u64| *x)
+            .window(
+                "count",
+                |x: &u64| *x,
+                |_x: u64| 1i64,
+                &[SlidingSpec::tumbling(1_000_000)],
+                Sum,
+            )
+            .unwrap()
+            .key_by(
+                "by key again",
+                |r: &(u64, lute_window::window::WindowResult<i64>)| r.0,
+            )
+            .map(
+                "count",
+                |(_, r): (u64, lute_window::window::WindowResult<i64>)| r.value,
+            )
+            .collect();
+        let config = Config::default()
+            .workers(1)
+            .batch_size(8)
+            .channel_capacity(2);
+        let out = job.run(&config).unwrap();
+        (out, job.metrics())
+    });
+    let (out, metrics) = out;
+    assert_eq!(out.len(), 2_000, "one window result per key");
+    assert!(
+        out.iter().all(|(_, c)| *c == 2),
+        "each key once from each input"
+    );
+    let spilled = metrics
+        .get("<job>", "exchange_spilled_batches")
+        .unwrap_or(0);
+    assert!(spilled > 0, "the burst spilled: {metrics}");
+}
