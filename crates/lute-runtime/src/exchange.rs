@@ -448,6 +448,8 @@ struct Input<T> {
     marker: Option<Head>,
     watermark: EventTime,
     idle: bool,
+    /// Went idle since the receiver last recomputed its watermark.
+    went_idle: bool,
     ended: bool,
 }
 
@@ -481,7 +483,10 @@ impl<T> Input<T> {
                     self.idle = false;
                     self.marker = Some(Head::Watermark(w));
                 }
-                Ok(Message::Idle) => self.idle = true,
+                Ok(Message::Idle) => {
+                    self.idle = true;
+                    self.went_idle = true;
+                }
                 Ok(Message::End) => self.marker = Some(Head::End),
                 Err(PopError::Empty) => return Ok(None),
                 Err(PopError::Disconnected) => {
@@ -539,6 +544,7 @@ impl<T> ExchangeReceiver<T> {
                     marker: None,
                     watermark: EventTime::MIN,
                     idle: false,
+                    went_idle: false,
                     ended: false,
                 })
                 .collect(),
@@ -567,6 +573,23 @@ impl<T> ExchangeReceiver<T> {
 
     /// Takes the next item of the data-defined merge (see the module docs).
     pub(crate) fn next(&mut self) -> Result<Merged<T>, OperatorError> {
+        let r = self.merge()?;
+        // An input that went idle leaves the watermark minimum: the watermark may advance now
+        // (its windows fire) rather than when data comes again.
+        if matches!(r, Merged::Wait | Merged::Idle) && self.inputs.iter().any(|i| i.went_idle) {
+            for i in &mut self.inputs {
+                i.went_idle = false;
+            }
+            if let Merged::Watermark(w) = self.advance() {
+                // Report the idleness again on the next call.
+                self.idle_out = false;
+                return Ok(Merged::Watermark(w));
+            }
+        }
+        Ok(r)
+    }
+
+    fn merge(&mut self) -> Result<Merged<T>, OperatorError> {
         if self.ended {
             return Ok(Merged::End);
         }
@@ -681,6 +704,40 @@ mod tests {
             assert!((800..1200).contains(&c), "skewed routing: {counts:?}");
         }
         assert_eq!(route("word", 1), 0);
+    }
+
+    #[test]
+    fn an_input_going_idle_releases_the_watermark() {
+        let (mut t0, r0) = spsc::channel::<Message<u32>>(8).unwrap();
+        let (mut t1, r1) = spsc::channel::<Message<u32>>(8).unwrap();
+        let mut pool = BatchPool::new(4, 4).unwrap();
+        let mut record = |t: EventTime| {
+            let mut b = pool.try_take().unwrap();
+            b.push((t, 0)).unwrap();
+            Message::Data(Chunk::Pooled(b))
+        };
+        assert!(t0.try_push(Message::Watermark(1000)).is_ok());
+        assert!(t1.try_push(Message::Watermark(10)).is_ok());
+        assert!(t1.try_push(record(2000)).is_ok());
+        assert!(t0.try_push(record(3000)).is_ok());
+        let mut rx = ExchangeReceiver::new(vec![(Box::new(r0), 0), (Box::new(r1), 1)]);
+        let mut drain = |rx: &mut ExchangeReceiver<u32>| {
+            let mut out = Vec::new();
+            loop {
+                match rx.next().unwrap() {
+                    Merged::Watermark(w) => out.push(format!("wm{w}")),
+                    Merged::Record(t, _) => out.push(format!("r{t}")),
+                    Merged::Wait => return out,
+                    Merged::Nothing | Merged::Idle => {}
+                    Merged::End => panic!("no end was sent"),
+                }
+            }
+        };
+        // Input 1 (watermark 10) holds the minimum; record 3000 waits for input 1's next head.
+        assert_eq!(drain(&mut rx), ["wm10", "r2000"]);
+        // Input 1 goes idle: it leaves the minimum, so the watermark rises to input 0's.
+        assert!(t1.try_push(Message::Idle).is_ok());
+        assert_eq!(drain(&mut rx), ["r3000", "wm1000"]);
     }
 
     #[test]
