@@ -721,7 +721,7 @@ mod tests {
         assert!(t1.try_push(record(2000)).is_ok());
         assert!(t0.try_push(record(3000)).is_ok());
         let mut rx = ExchangeReceiver::new(vec![(Box::new(r0), 0), (Box::new(r1), 1)]);
-        let mut drain = |rx: &mut ExchangeReceiver<u32>| {
+        let drain = |rx: &mut ExchangeReceiver<u32>| {
             let mut out = Vec::new();
             loop {
                 match rx.next().unwrap() {
