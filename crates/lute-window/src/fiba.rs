@@ -10,8 +10,8 @@
 //! NB: arity 8 rather than 4 halves the structural changes per in-order round (`windows`
 //! W4: about 350 instead of 560 instructions per round at d = 0, measured with callgrind). Equal
 //! times keep arrival order (a new item goes after existing equal keys). Nodes live in an arena
-//! (`Vec`) with a free list, so nodes and their small vectors are reused: no allocation in
-//! steady state.
+//! (`Vec`, nodes addressed by `u32` index, keys, values, children and caches inline) with a
+//! free list, so nodes are reused: no allocation in steady state.
 //!
 //! # Aggregates (the finger trick)
 //!
