@@ -142,7 +142,13 @@ fn main() -> Result<()> {
         return Ok(());
     }
     let plan = build(n, Arc::new(AtomicU64::new(0)))?;
-    print!("{}", plan.explain(&Config::default()));
+    let explained = plan.explain(&Config::default());
+    print!("{explained}");
+    // The model's plan at 1 worker: which forced plan it equals (by its edges' tiers).
+    let (model_l3, model_l4) = (
+        explained.matches(": L3 batch boundary").count(),
+        explained.matches(": L4 fused").count(),
+    );
     let mut t_loop = Vec::new();
     let mut t_w1 = Vec::new();
     let mut t_w2 = Vec::new();
@@ -203,6 +209,17 @@ fn main() -> Result<()> {
         rate(w1),
         best / w1
     );
+    let model_plan = match (model_l3, model_l4) {
+        (0, _) => "all-L4",
+        (_, 0) => "all-L3",
+        _ => "mixed",
+    };
+    let best_plan = if l4 <= l3 { "all-L4" } else { "all-L3" };
+    println!(
+        "  the model's plan is {model_plan} ({model_l4} edge(s) L4, {model_l3} L3); the faster \
+         forced plan was {best_plan} by {:.1} %",
+        (l4.max(l3) / best - 1.0) * 100.0
+    );
     println!();
     let mut r = Report::new();
     r.add("loop_mevents", rate(l));
@@ -214,6 +231,10 @@ fn main() -> Result<()> {
     r.add("tiers_all_l4_mevents", rate(l4));
     r.add("tiers_all_l3_mevents", rate(l3));
     r.add("tiers_model_vs_best", best / w1);
+    r.add(
+        "tiers_model_picked_faster_plan",
+        f64::from(u8::from(model_plan == best_plan)),
+    );
     r.finish();
     Ok(())
 }
