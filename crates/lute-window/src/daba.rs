@@ -98,28 +98,30 @@ impl<M: Monoid, S: Store<M::Agg>> DabaLiteOn<M, S> {
     fn step(&mut self) {
         if self.l == self.b {
             // Flip: the back becomes the front; no combines.
-            self.l = self.q.head();
+            let head = self.q.head();
+            self.l = head;
             self.r = self.b;
             self.a = self.q.tail();
             self.b = self.a;
             self.mid = std::mem::replace(&mut self.back, self.op.identity());
-        }
-        if self.q.head() == self.b {
-            // Empty (a flip just happened): reset the sums exactly.
-            self.back = self.op.identity();
-            self.mid = self.op.identity();
-            return;
-        }
-        if self.a != self.r {
-            // `a` moves left, extending the old back's suffix aggregates.
-            let prev = self.a;
-            self.a -= 1;
-            if prev != self.b {
-                // NB: combine into a temporary rather than `with_pair`: no split borrow, fewer
-                // branches (`windows` W1 daba_lite).
-                let v = self.op.combine(self.q.get(self.a), self.q.get(prev));
-                *self.q.get_mut(self.a) = v;
+            if head == self.b {
+                // Empty: reset the sums exactly.
+                self.mid = self.op.identity();
+                return;
             }
+            // NB: only right after a flip can `head == b` hold (otherwise `head <= l < b`)
+            // and only here does `a` start at `b`, past the last item: both special cases live
+            // in this branch, so the common step tests neither (`windows` W1 daba_lite).
+            if self.a != self.r {
+                self.a -= 1;
+            }
+        } else if self.a != self.r {
+            // `a` moves left, extending the old back's suffix aggregates.
+            self.a -= 1;
+            // NB: combine into a temporary rather than `with_pair`: no split borrow, fewer
+            // branches (`windows` W1 daba_lite).
+            let v = self.op.combine(self.q.get(self.a), self.q.get(self.a + 1));
+            *self.q.get_mut(self.a) = v;
         }
         if self.l != self.r {
             // `l` moves right, finishing one old-front aggregate.
