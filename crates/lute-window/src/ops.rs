@@ -8,6 +8,7 @@
 //! | [`FloatSum`] | abelian group (up to rounding) | [`Compensated`] | bounded drift, see below |
 //! | [`Mean`] | abelian group (up to rounding) | [`MeanAgg`] | compensated sum and count |
 //! | [`GeoMean`] | abelian group (up to rounding) | [`MeanAgg`] of logarithms | |
+//! | [`FastGeoMean`] | commutative monoid | `(f64, u64)` | plain sum of logarithms, as the IBM reference; for combine-only structures |
 //! | [`Min`], [`Max`] | commutative monoid | `T` | not invertible: rejected by subtract-on-evict |
 //! | [`ArgMax`] | monoid, **not** commutative | [`ArgMaxAgg`] | keeps ties: their count, the oldest and the newest key |
 //! | [`Bloom`] | commutative monoid | [`BloomBits`] | mergeable Bloom filter, 4096 bits and 4 hashes by default |
@@ -351,6 +352,45 @@ impl Lower for GeoMean {
     #[inline]
     fn lower(&self, a: &MeanAgg) -> Option<f64> {
         (a.count != 0).then(|| (a.sum.value() / a.count as f64).exp())
+    }
+}
+
+/// Geometric mean of positive `f64` values as a plain `f64` sum of logarithms and a count (the
+/// IBM reference's operator); `lower` gives `None` for an empty window.
+///
+/// A monoid only, on purpose: it has no inverse, so subtract-on-evict (where a naive float sum
+/// drifts) rejects it at compile time. In the combine-only structures (DABA Lite, Two-Stacks
+/// Lite, FiBA) nothing is ever subtracted, so the error is that of summing the window's
+/// logarithms once (at most about `n·u·Σ|ln x|` for a window of `n`, `u = 2^-53`), not a drift
+/// that grows with the stream. Cheaper than [`GeoMean`]'s compensated sum (one `f64` add per
+/// combine instead of a TwoSum chain).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FastGeoMean;
+
+impl Monoid for FastGeoMean {
+    type Agg = (f64, u64);
+    #[inline]
+    fn identity(&self) -> (f64, u64) {
+        (0.0, 0)
+    }
+    #[inline]
+    fn combine(&self, older: &(f64, u64), newer: &(f64, u64)) -> (f64, u64) {
+        (older.0 + newer.0, older.1.wrapping_add(newer.1))
+    }
+}
+
+impl Lift<f64> for FastGeoMean {
+    #[inline]
+    fn lift(&self, x: f64) -> (f64, u64) {
+        (x.ln(), 1)
+    }
+}
+
+impl Lower for FastGeoMean {
+    type Out = Option<f64>;
+    #[inline]
+    fn lower(&self, a: &(f64, u64)) -> Option<f64> {
+        (a.1 != 0).then(|| (a.0 / a.1 as f64).exp())
     }
 }
 

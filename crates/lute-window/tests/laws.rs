@@ -4,7 +4,8 @@
 use std::fmt::Debug;
 
 use lute_window::ops::{
-    ArgMax, Bloom, Count, First, FloatSum, GeoMean, Last, Mat2, Max, Mean, Min, Sum, Xor,
+    ArgMax, Bloom, Count, FastGeoMean, First, FloatSum, GeoMean, Last, Mat2, Max, Mean, Min, Sum,
+    Xor,
 };
 use lute_window::{AbelianGroup, Lift, Lower, Monoid};
 use proptest::prelude::*;
@@ -127,6 +128,27 @@ fn geomean_of_powers() {
     let mut back = acc;
     g.uncombine_assign(&mut back, &g.lift(8.0));
     assert!((g.lower(&back).unwrap() - 2.0).abs() < 1e-12);
+}
+
+#[test]
+fn fast_geomean_agrees_with_geomean() {
+    let (f, g) = (FastGeoMean, GeoMean);
+    let xs = [1.0, 2.0, 4.0, 8.0, 3.5, 0.25];
+    let fast = xs
+        .iter()
+        .fold(f.identity(), |a, &x| f.combine(&a, &f.lift(x)));
+    let exact = xs
+        .iter()
+        .fold(g.identity(), |a, &x| g.combine(&a, &g.lift(x)));
+    let (a, b) = (f.lower(&fast).unwrap(), g.lower(&exact).unwrap());
+    assert!((a - b).abs() <= 1e-12 * b, "{a} vs {b}");
+    // Associative up to rounding, and the identity is neutral.
+    let (x, y, z) = (f.lift(3.0), f.lift(5.0), f.lift(7.0));
+    let l = f.combine(&f.combine(&x, &y), &z);
+    let r = f.combine(&x, &f.combine(&y, &z));
+    assert!((l.0 - r.0).abs() <= 4.0 * f64::EPSILON * l.0.abs() && l.1 == r.1);
+    assert_eq!(f.combine(&f.identity(), &x), x);
+    assert_eq!(f.lower(&f.identity()), None);
 }
 
 #[test]
