@@ -622,8 +622,11 @@ fn main() -> Result<()> {
         ("ours_single_notifying", tput_ours_notifying),
     ];
     let mut tput: Vec<Vec<f64>> = vec![Vec::new(); runs.len()];
-    for _ in 0..args.reps {
-        for (i, (name, f)) in runs.iter().enumerate() {
+    for rep in 0..args.reps {
+        // Rotate the starting row per repetition (see the round-trip section for why).
+        for k in 0..runs.len() {
+            let i = (rep + k) % runs.len();
+            let (name, f) = &runs[i];
             // `--only NAME`: run just that throughput row (for profiling one queue).
             if args.rest.first().is_some_and(|a| a == "--only")
                 && args.rest.get(1).is_some_and(|o| o != name)
@@ -672,10 +675,17 @@ fn main() -> Result<()> {
 
     // 2. Round trip.
     let mut lats: [Vec<Lat>; 3] = [Vec::new(), Vec::new(), Vec::new()];
-    for _ in 0..args.reps {
-        lats[0].push(rtt_floor(samples, warmup));
-        lats[1].push(rtt::<Ours>(samples, warmup));
-        lats[2].push(rtt::<Rtrb>(samples, warmup));
+    for rep in 0..args.reps {
+        // The order rotates per repetition, so that no row always runs right after another
+        // (on this VM, host-side changes such as the cores' round trip jumping from ~130 ns to
+        // ~400 ns for seconds at a time would otherwise tend to hit the same row).
+        for k in 0..3 {
+            match (rep + k) % 3 {
+                0 => lats[0].push(rtt_floor(samples, warmup)),
+                1 => lats[1].push(rtt::<Ours>(samples, warmup)),
+                _ => lats[2].push(rtt::<Rtrb>(samples, warmup)),
+            }
+        }
     }
     println!(
         "\n2. Round-trip latency (ns, per-sample Instant timing, {samples} samples; medians over reps)"
