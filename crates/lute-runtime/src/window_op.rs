@@ -211,6 +211,8 @@ pub struct WindowOp<K, KF, VF, W, L = DropLate> {
     /// Open-addressing index (linear probing, load at most 1/2) into `states`: `0` empty,
     /// `i + 1` for `states[i]`; its length is a power of two.
     table: Vec<u32>,
+    /// `64 − log2(table.len())`: a hash's top bits pick its home slot.
+    shift: u32,
     /// Per key: the key and its window state, side by side (the key compare of a lookup
     /// loads the state's first cache line).
     states: Vec<(K, W)>,
@@ -230,6 +232,7 @@ impl<K: Clone, KF: Clone, VF: Clone, W: Clone, L> Clone for WindowOp<K, KF, VF, 
             value: self.value.clone(),
             proto: self.proto.clone(),
             table: self.table.clone(),
+            shift: self.shift,
             states: self.states.clone(),
             sorted: self.sorted.clone(),
             watermark: self.watermark,
@@ -248,7 +251,9 @@ impl<K, KF, VF, W, L> WindowOp<K, KF, VF, W, L> {
             key,
             value,
             proto: windows,
-            table: Vec::new(),
+            // Never empty (so a lookup needs no emptiness check): two free slots.
+            table: vec![0; 2],
+            shift: 63,
             states: Vec::new(),
             sorted: Vec::new(),
             watermark: EventTime::MIN,
@@ -280,8 +285,7 @@ impl<K, KF, VF, W, L> WindowOp<K, KF, VF, W, L> {
     /// The table slot where probing for a key with hash `h` starts (the hash's top bits).
     #[inline(always)]
     fn home(&self, h: u64) -> usize {
-        let bits = self.table.len().trailing_zeros();
-        (h >> (64 - bits)) as usize
+        (h >> self.shift) as usize
     }
 }
 
@@ -297,9 +301,6 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
     /// The index in `states` of `k`, if present.
     #[inline(always)]
     fn find(&self, k: &K, h: u64) -> Option<usize> {
-        if self.table.is_empty() {
-            return None;
-        }
         let mask = self.table.len() - 1;
         let mut at = self.home(h);
         loop {
@@ -324,6 +325,7 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
         if 2 * self.states.len() > self.table.len() {
             let n = (4 * self.states.len()).next_power_of_two().max(16);
             self.table = vec![0; n];
+            self.shift = 64 - n.trailing_zeros();
             for j in 0..self.states.len() {
                 let hj = hash_of(&self.states[j].0);
                 self.place(hj, j);
