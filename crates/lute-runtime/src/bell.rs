@@ -9,8 +9,8 @@
 //! Dekker handshake: why `SeqCst`, why no wake-up is lost) and its loom model live with
 //! [`Doorbell`] in `lute-sync`. The fence is paid per message (a batch of records or a
 //! marker), and only by jobs that choose parking. Sources with external input (a
-//! [`crate::SourceStatus::Idle`] source) and flush deadlines are not rung: the park has a
-//! timeout (at most the flush deadline) so both are polled.
+//! [`crate::SourceStatus::Idle`] source) and flush deadlines are not rung: the park ends by the
+//! flush deadline while a batch is open, and after the idle timeout otherwise.
 
 use lute_sync::doorbell::Doorbell;
 

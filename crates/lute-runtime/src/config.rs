@@ -27,11 +27,11 @@ pub enum Idle {
     /// Spin forever (dedicated, pinned cores only).
     Spin,
     /// Spin `spins` rounds, yield `yields` rounds, then park the thread until a peer gives it
-    /// work (its doorbell: see `bell` in the crate source) or `timeout` passes, capped at the
-    /// flush deadline so open batches are still flushed and idle sources polled: an idle
-    /// worker wakes at most once per `min(timeout, flush_deadline)` (every 100 µs with the
-    /// default deadline; raise the deadline for quieter idling) instead of spinning. The price
-    /// is a `SeqCst` fence per message sent or received.
+    /// work (its doorbell: see `bell` in the crate source) or `timeout` passes (sources with
+    /// external input are polled then); while one of its batches is open or a message waits
+    /// for ring space, the park ends by the flush deadline instead. An idle worker with nothing
+    /// open wakes once per `timeout`. The price is a `SeqCst` fence per message sent or
+    /// received.
     SpinYieldPark {
         /// Idle rounds spent spinning.
         spins: u32,

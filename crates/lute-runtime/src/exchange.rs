@@ -359,6 +359,11 @@ impl<T, KF> ExchangeSender<T, KF> {
         Ok(moved)
     }
 
+    /// Whether a batch is open (it will be flushed by the deadline) or a message is pending.
+    pub(crate) fn timed(&self) -> bool {
+        self.open.iter().any(Option::is_some) || !self.ready()
+    }
+
     /// Whether the upstream may produce more (no message is waiting for ring space).
     pub(crate) fn ready(&self) -> bool {
         self.pending.iter().all(VecDeque::is_empty)

@@ -234,6 +234,9 @@ impl<A, G: Tagger<A>, D: Downstream<G::Out>> crate::Emit<A> for TagDown<D, G> {
 }
 
 impl<A, G: Tagger<A>, D: Downstream<G::Out>> Downstream<A> for TagDown<D, G> {
+    fn timed(&self) -> bool {
+        self.down.timed()
+    }
     fn open(&mut self, ctx: &crate::Context) -> Result<(), OperatorError> {
         self.down.open(ctx)
     }
@@ -279,6 +282,9 @@ impl<T, C: Operator<T>, D: Downstream<C::Out>> crate::Emit<T> for Fused<C, D> {
 }
 
 impl<T, C: Operator<T>, D: Downstream<C::Out>> Downstream<T> for Fused<C, D> {
+    fn timed(&self) -> bool {
+        self.down.timed()
+    }
     fn open(&mut self, ctx: &crate::Context) -> Result<(), OperatorError> {
         self.chain.open(ctx)?;
         self.down.open(ctx)

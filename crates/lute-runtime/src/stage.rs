@@ -29,6 +29,9 @@ pub trait Stage: Send {
     fn step(&mut self, now: Instant, budget: usize) -> Result<Step, OperatorError>;
     /// Adds the chain's counters to `m`.
     fn metrics(&self, m: &mut Metrics);
+    /// Whether something is waiting for a flush deadline (an open batch, a pending message):
+    /// a parking worker then wakes by the deadline.
+    fn timed(&self) -> bool;
     /// Workers park: ring `bells` when giving a peer work (see `bell`).
     fn set_bells(&mut self, bells: &Arc<Bells>);
 }
@@ -43,6 +46,10 @@ pub trait Downstream<T>: Emit<T> + Send {
     fn metrics(&self, _m: &mut Metrics) {}
     /// Workers park: ring `bells` when giving a peer work.
     fn set_bells(&mut self, _bells: &Arc<Bells>) {}
+    /// Whether an open batch or a pending message waits for a deadline or ring space.
+    fn timed(&self) -> bool {
+        false
+    }
     /// End of a step: a fused chain inside the downstream emits what it holds for batching.
     fn flush(&mut self) -> Result<(), OperatorError> {
         Ok(())
@@ -73,6 +80,9 @@ impl Downstream<()> for Terminal {
 }
 
 impl<T: Send, P: Partition<T>> Downstream<T> for ExchangeSender<T, P> {
+    fn timed(&self) -> bool {
+        ExchangeSender::timed(self)
+    }
     fn metrics(&self, m: &mut Metrics) {
         m.add("exchange_spilled_batches", self.spilled());
     }
@@ -174,6 +184,10 @@ where
     fn metrics(&self, m: &mut Metrics) {
         self.chain.metrics(m);
         self.down.metrics(m);
+    }
+
+    fn timed(&self) -> bool {
+        self.down.timed()
     }
 
     fn set_bells(&mut self, bells: &Arc<Bells>) {
@@ -291,6 +305,10 @@ where
     fn metrics(&self, m: &mut Metrics) {
         self.chain.metrics(m);
         self.down.metrics(m);
+    }
+
+    fn timed(&self) -> bool {
+        self.down.timed()
     }
 
     fn set_bells(&mut self, bells: &Arc<Bells>) {

@@ -126,8 +126,15 @@ impl Worker {
                         } else if let Some(b) = &bells {
                             if armed {
                                 // The re-check round found nothing: sleep until rung, or
-                                // until an open batch's deadline or an idle source's poll.
-                                b.park(self.index, timeout.min(self.config.flush_deadline));
+                                // until an open batch's deadline, or (nothing open) until
+                                // the idle timeout polls sources with external input.
+                                let timed = self.stages.iter().any(|s| s.timed());
+                                let t = if timed {
+                                    timeout.min(self.config.flush_deadline)
+                                } else {
+                                    timeout
+                                };
+                                b.park(self.index, t);
                                 b.awake(self.index);
                                 armed = false;
                             } else {
