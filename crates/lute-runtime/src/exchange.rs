@@ -158,19 +158,26 @@ pub struct MixHasher(u64);
 
 const K: u64 = 0x9E37_79B9_7F4A_7C15;
 
+/// Feeds `bytes` to `f` as little-endian 64-bit words; a short tail is zero-padded and tagged
+/// with its length in the top bits (so `[1]` and `[1, 0]` differ). Shared by the hashers.
+#[inline]
+pub(crate) fn words(bytes: &[u8], mut f: impl FnMut(u64)) {
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        f(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut b = [0u8; 8];
+        b[..rest.len()].copy_from_slice(rest);
+        f(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 59));
+    }
+}
+
 impl Hasher for MixHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            self.write_u64(u64::from_le_bytes(b) ^ (rest.len() as u64) << 59);
-        }
+        words(bytes, |w| self.write_u64(w));
     }
 
     #[inline]

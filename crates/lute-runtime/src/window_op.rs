@@ -54,16 +54,7 @@ fn fold_mul(a: u64, b: u64) -> u64 {
 impl std::hash::Hasher for StateHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut b = [0u8; 8];
-            b[..rest.len()].copy_from_slice(rest);
-            self.write_u64(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 59));
-        }
+        crate::exchange::words(bytes, |w| self.write_u64(w));
     }
 
     #[inline(always)]
