@@ -314,3 +314,46 @@ fn a_watermark_strategy_without_cadence_is_refused() {
         "{err}"
     );
 }
+
+/// Real-world event times (epoch milliseconds) and a key first seen long after the first
+/// watermark: no empty windows appear for the slices before that key's first event.
+#[test]
+fn late_appearing_keys_get_no_empty_windows() {
+    use lute_window::ops::Count;
+    const T0: i64 = 1_700_000_000_000;
+    let data: Vec<(i64, u32)> = (0..2_000i64)
+        .map(|i| (T0 + i, u32::from(i >= 1_000)))
+        .collect();
+    let out = job::source(
+        "events",
+        VecSource::new(data),
+        WatermarkStrategy {
+            delay: 0,
+            every: 16,
+        },
+    )
+    .key_by("by key", |k: &u32| *k)
+    .window(
+        "count",
+        |k: &u32| *k,
+        |_k: u32| (),
+        &[SlidingSpec::tumbling(100)],
+        Count,
+    )
+    .unwrap()
+    .map(
+        "flat",
+        |(k, r): (u32, lute_window::window::WindowResult<u64>)| (k, r.start - T0, r.value),
+    )
+    .collect()
+    .run_sorted(&Config::default().workers(2))
+    .unwrap();
+    let got: Vec<(u32, i64, u64)> = out.into_iter().map(|(_, x)| x).collect();
+    let mut want: Vec<(u32, i64, u64)> = (0..20)
+        .map(|w| (u32::from(w >= 10), w * 100, 100))
+        .collect();
+    want.sort_by_key(|x| (x.1, x.0));
+    let mut got_sorted = got.clone();
+    got_sorted.sort_by_key(|x| (x.1, x.0));
+    assert_eq!(got_sorted, want);
+}

@@ -63,6 +63,11 @@ impl<M: Monoid> SessionWindows<M> {
         }
     }
 
+    /// Whether a later watermark can still emit a session (one is open).
+    pub fn has_pending(&self) -> bool {
+        !self.open.is_empty()
+    }
+
     /// Counters.
     pub fn stats(&self) -> WindowStats {
         self.stats

@@ -158,6 +158,18 @@ impl<M: Monoid + Clone> SlidingWindows<M> {
         self.stats
     }
 
+    /// Whether a later watermark can still emit a window: some slice holds an event, or a
+    /// window containing one has not ended yet. `false` means the state is at rest (advancing
+    /// it emits nothing until the next insert).
+    pub fn has_pending(&self) -> bool {
+        self.used_count != 0
+            || !self.far.is_empty()
+            || self.specs.iter().any(|s| {
+                s.last_nonempty != i64::MIN
+                    && self.sealed.saturating_sub(s.last_nonempty) < s.slices as i64
+            })
+    }
+
     /// Adds the partial `x` at time `t`: one combine into its slice.
     ///
     /// # Errors
@@ -275,7 +287,7 @@ impl<M: Monoid + Clone> SlidingWindows<M> {
                 && self
                     .specs
                     .iter()
-                    .all(|s| k - s.last_nonempty >= s.slices as i64)
+                    .all(|s| k.saturating_sub(s.last_nonempty) >= s.slices as i64)
             {
                 // Nothing open in the ring and every window empty: the slices up to the next
                 // far slice are identities and no window would be emitted; jump in O(1).
@@ -299,7 +311,9 @@ impl<M: Monoid + Clone> SlidingWindows<M> {
                 if used {
                     s.last_nonempty = k;
                 }
-                if end.rem_euclid(s.spec.slide) == 0 && k - s.last_nonempty < s.slices as i64 {
+                if end.rem_euclid(s.spec.slide) == 0
+                    && k.saturating_sub(s.last_nonempty) < s.slices as i64
+                {
                     self.stats.emitted += 1;
                     emit(WindowResult {
                         spec: si,
