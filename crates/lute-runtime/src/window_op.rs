@@ -18,11 +18,13 @@
 //!   and, per key, windows in order of end time: the output order is defined by the data.
 //! - End of stream (watermark `EventTime::MAX`) flushes every open window.
 //! - Keyed state: an open-addressing hash table (linear probing, deterministic
-//!   [`StateHasher`]) of indices into a vector of `(key, window state)`, plus the indices in
-//!   key order for emission. A *new* key allocates (its
-//!   map entry, window state and place in the sorted list: O(keys) once); this is the one
-//!   allocation on the data path, accounted per new key, not per event. NB: a hash lookup, not
-//!   a `BTreeMap` walk, per event; see the `runtime` benchmark.
+//!   [`StateHasher`]) of indices into a vector of `(key, window state)`, plus the *active* keys
+//!   (those whose state can still emit: [`WindowState::has_pending`]) in key order. A watermark
+//!   advances only the active keys, so its cost follows the keys with open windows, not every
+//!   key ever seen; a key at rest rejoins the active list (a binary search and a shift) on its
+//!   next event. A *new* key allocates (its table entry and window state, once); this is the
+//!   one allocation on the data path, accounted per new key, not per event. Key states are
+//!   not evicted yet: a job whose keys churn for ever grows (NB).
 
 use crate::error::OperatorError;
 use crate::operator::{Emit, EventTime, Metrics, Operator};
@@ -97,6 +99,8 @@ pub trait WindowState: Clone + Send + 'static {
     fn insert(&mut self, t: EventTime, x: &<Self::Op as Monoid>::Agg) -> Result<(), Late>;
     /// Advances the watermark, emitting every window it closes.
     fn advance(&mut self, w: EventTime, emit: impl FnMut(WindowResult<<Self::Op as Monoid>::Agg>));
+    /// Whether a later watermark can still emit (`false`: at rest until the next insert).
+    fn has_pending(&self) -> bool;
 }
 
 impl<M: Monoid + Clone + Send + 'static> WindowState for SlidingWindows<M>
@@ -112,6 +116,9 @@ where
     }
     fn advance(&mut self, w: EventTime, emit: impl FnMut(WindowResult<M::Agg>)) {
         self.advance_watermark(w, emit);
+    }
+    fn has_pending(&self) -> bool {
+        SlidingWindows::has_pending(self)
     }
 }
 
@@ -135,6 +142,9 @@ where
     }
     fn advance(&mut self, w: EventTime, emit: impl FnMut(WindowResult<M::Agg>)) {
         self.state.advance_watermark(w, emit);
+    }
+    fn has_pending(&self) -> bool {
+        self.state.has_pending()
     }
 }
 
@@ -204,11 +214,12 @@ pub struct WindowOp<K, KF, VF, W, L = DropLate> {
     table: Vec<u32>,
     /// `64 − log2(table.len())`: a hash's top bits pick its home slot.
     shift: u32,
-    /// Per key: the key and its window state, side by side (the key compare of a lookup
-    /// loads the state's first cache line).
-    states: Vec<(K, W)>,
-    /// Indices into `states` in ascending key order: the emission order.
-    sorted: Vec<u32>,
+    /// Per key: the key, its window state and whether it is in `active`, side by side (the
+    /// key compare of a lookup loads the state's first cache line).
+    states: Vec<(K, W, bool)>,
+    /// Indices into `states` of the keys that can still emit, in ascending key order: the
+    /// emission order.
+    active: Vec<u32>,
     /// The input watermark minus the allowed lateness: what the window states see.
     watermark: EventTime,
     lateness: EventTime,
@@ -225,7 +236,7 @@ impl<K: Clone, KF: Clone, VF: Clone, W: Clone, L> Clone for WindowOp<K, KF, VF, 
             table: self.table.clone(),
             shift: self.shift,
             states: self.states.clone(),
-            sorted: self.sorted.clone(),
+            active: self.active.clone(),
             watermark: self.watermark,
             lateness: self.lateness,
             late: self.late,
@@ -246,7 +257,7 @@ impl<K, KF, VF, W, L> WindowOp<K, KF, VF, W, L> {
             table: vec![0; 2],
             shift: 63,
             states: Vec::new(),
-            sorted: Vec::new(),
+            active: Vec::new(),
             watermark: EventTime::MIN,
             lateness: 0,
             late: 0,
@@ -303,16 +314,24 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
         }
     }
 
-    /// Adds a new key (allocates: state, table growth, sorted position; once per key).
+    /// Puts state `i` (at rest or new) into the active list, in key order.
+    #[cold]
+    #[inline(never)]
+    fn activate(&mut self, i: usize) {
+        let k = &self.states[i].0;
+        let at = self
+            .active
+            .partition_point(|&s| self.states[s as usize].0 < *k);
+        self.active.insert(at, i as u32);
+        self.states[i].2 = true;
+    }
+
+    /// Adds a new key (allocates: state, table growth; once per key).
     #[cold]
     #[inline(never)]
     fn add(&mut self, k: K, h: u64, state: W) -> usize {
         let i = self.states.len();
-        let at = self
-            .sorted
-            .partition_point(|&s| self.states[s as usize].0 < k);
-        self.sorted.insert(at, i as u32);
-        self.states.push((k, state));
+        self.states.push((k, state, false));
         if 2 * self.states.len() > self.table.len() {
             let n = (4 * self.states.len()).next_power_of_two().max(16);
             self.table = vec![0; n];
@@ -373,6 +392,11 @@ where
                 self.add(k, h, w)
             }
         };
+        if !self.states[i].2 {
+            // At rest since some watermark: bring it up to date (it emits nothing: at rest).
+            self.states[i].1.advance(self.watermark, |_| {});
+            self.activate(i);
+        }
         let w = &mut self.states[i].1;
         // Not late for the operator, hence not for the key's windows (same watermark).
         match w.insert(ts, &agg) {
@@ -397,14 +421,24 @@ where
         }
         self.watermark = wm;
         let mut failed = None;
-        for &i in &self.sorted {
-            let (k, w) = &mut self.states[i as usize];
+        let mut rested = false;
+        for &i in &self.active {
+            let (k, w, _) = &mut self.states[i as usize];
             w.advance(wm, |r| {
                 if failed.is_none()
                     && let Err(e) = out.emit(r.timestamp(), L::result(k.clone(), r))
                 {
                     failed = Some(e);
                 }
+            });
+            rested |= !w.has_pending();
+        }
+        if rested {
+            let Self { active, states, .. } = self;
+            active.retain(|&i| {
+                let s = &mut states[i as usize];
+                s.2 = s.1.has_pending();
+                s.2
             });
         }
         match failed {
@@ -456,8 +490,20 @@ mod tests {
         }
         assert!(op.table.len() >= 2 * op.states.len(), "load at most 1/2");
         op.on_watermark(100, &mut out).unwrap();
-        let got: Vec<(String, i64)> = out.0.into_iter().map(|(_, (k, r))| (k, r.value)).collect();
+        let got: Vec<(String, i64)> = out.0.drain(..).map(|(_, (k, r))| (k, r.value)).collect();
         let want: Vec<(String, i64)> = expect.into_iter().collect();
         assert_eq!(got, want);
+        // Every window has ended: no key is active, so a watermark touches none of them.
+        assert!(op.active.is_empty() && op.states.iter().all(|s| !s.2));
+        // A key at rest comes back: it is brought up to the watermark and counted again.
+        op.process(150, ("k7".to_owned(), 5), &mut out).unwrap();
+        assert_eq!(op.active.len(), 1);
+        op.on_watermark(200, &mut out).unwrap();
+        let again: Vec<(String, i64, i64)> = out
+            .0
+            .into_iter()
+            .map(|(_, (k, r))| (k, r.start, r.value))
+            .collect();
+        assert_eq!(again, [("k7".to_owned(), 100, 5)]);
     }
 }
