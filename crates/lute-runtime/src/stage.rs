@@ -106,6 +106,16 @@ impl<T: Send, P: Partition<T>> Downstream<T> for ExchangeSender<T, P> {
     }
 }
 
+/// End of a step (or before an idle marker): the chain, then a chain fused into the
+/// downstream, emit what they hold for batching (L3 edges).
+fn flush<T, C: Operator<T>, D: Downstream<C::Out>>(
+    chain: &mut C,
+    down: &mut D,
+) -> Result<(), OperatorError> {
+    chain.flush(down)?;
+    down.flush()
+}
+
 /// Source partition → chain → downstream.
 pub(crate) struct SourceStage<S, C, D> {
     /// The source's name, for its own errors (the chain's operators name theirs).
@@ -237,8 +247,7 @@ where
                 SourceStatus::Idle => {
                     if !self.idle && n == 0 {
                         self.idle = true;
-                        self.chain.flush(&mut self.down)?;
-                        self.down.flush()?;
+                        flush(&mut self.chain, &mut self.down)?;
                         self.down.idle()?;
                         progress = true;
                     }
@@ -258,8 +267,7 @@ where
             }
         }
         if progress {
-            self.chain.flush(&mut self.down)?;
-            self.down.flush()?;
+            flush(&mut self.chain, &mut self.down)?;
         }
         Ok(Step {
             progress,
@@ -343,8 +351,7 @@ where
                 }
                 Merged::Nothing => {}
                 Merged::Idle => {
-                    self.chain.flush(&mut self.down)?;
-                    self.down.flush()?;
+                    flush(&mut self.chain, &mut self.down)?;
                     self.down.idle()?;
                 }
                 Merged::Wait => break,
@@ -368,8 +375,7 @@ where
             progress = true;
         }
         if progress {
-            self.chain.flush(&mut self.down)?;
-            self.down.flush()?;
+            flush(&mut self.chain, &mut self.down)?;
         }
         Ok(Step {
             progress,

@@ -70,6 +70,9 @@ impl Doorbell {
     pub fn arm(&self) {
         // Relaxed: ordered before the re-check's loads by the fence that follows.
         self.sleeping.store(true, Ordering::Relaxed);
+        // SeqCst (inside `dekker_fence`), not Acquire/Release: this store must be ordered
+        // before the re-check's *loads of other locations*; only the total order of SeqCst
+        // fences forbids the sleeper and the ringer both reading the other's old value.
         dekker_fence();
     }
 
@@ -84,6 +87,9 @@ impl Doorbell {
     /// Wakes the sleeper if it is armed. Call after publishing the work.
     #[inline]
     pub fn ring(&self) {
+        // SeqCst (inside `dekker_fence`), not Acquire/Release: the caller's publishing store
+        // must be ordered before the load of `sleeping` below (store then load of another
+        // location: the store-buffer pattern Release/Acquire cannot forbid).
         dekker_fence();
         // Relaxed: ordered after the caller's publication by the fence above (module docs).
         if self.sleeping.load(Ordering::Relaxed) {
