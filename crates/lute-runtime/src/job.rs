@@ -234,6 +234,13 @@ impl<A, G: Tagger<A>, D: Downstream<G::Out>> crate::Emit<A> for TagDown<D, G> {
 }
 
 impl<A, G: Tagger<A>, D: Downstream<G::Out>> Downstream<A> for TagDown<D, G> {
+    fn all_fused(&self) -> bool {
+        self.down.all_fused()
+    }
+    #[inline(always)]
+    fn emit_fused(&mut self, ts: EventTime, x: A) -> Result<(), OperatorError> {
+        self.down.emit_fused(ts, self.tag.tag(x))
+    }
     fn timed(&self) -> bool {
         self.down.timed()
     }
@@ -299,6 +306,14 @@ impl<T, C: Operator<T>, D: Downstream<C::Out>> Downstream<T> for Fused<C, D> {
     fn metrics(&self, m: &mut Metrics) {
         self.chain.metrics(m);
         self.down.metrics(m);
+    }
+    fn all_fused(&self) -> bool {
+        self.chain.all_fused() && self.down.all_fused()
+    }
+    #[inline(always)]
+    fn emit_fused(&mut self, ts: EventTime, x: T) -> Result<(), OperatorError> {
+        self.chain
+            .process_fused(ts, x, &mut crate::stage::FastDown(&mut self.down))
     }
     fn ready(&self) -> bool {
         self.down.ready()

@@ -72,6 +72,31 @@ pub trait Operator<In>: Clone + Send + 'static {
         out: &mut E,
     ) -> Result<(), OperatorError>;
 
+    /// Whether every chain edge inside this operator runs fused (L4); known after
+    /// [`open`](Operator::open). The runtime then calls
+    /// [`process_fused`](Operator::process_fused), which skips the per-record tier check of
+    /// each edge. Only chain edges and wrappers override it; the default suits a plain
+    /// operator.
+    fn all_fused(&self) -> bool {
+        true
+    }
+
+    /// [`process`](Operator::process) with every chain edge inside taken as fused; called only
+    /// while [`all_fused`](Operator::all_fused) holds. Only chain edges and wrappers override
+    /// it; the default is `process`.
+    ///
+    /// # Errors
+    /// Fails the job.
+    #[inline(always)]
+    fn process_fused<E: Emit<Self::Out>>(
+        &mut self,
+        ts: EventTime,
+        x: In,
+        out: &mut E,
+    ) -> Result<(), OperatorError> {
+        self.process(ts, x, out)
+    }
+
     /// The input watermark advanced to `wm`; returns the watermark to forward (default: `wm`).
     ///
     /// # Errors
@@ -280,6 +305,19 @@ impl<T, B: Operator<T>, E: Emit<B::Out>> Emit<T> for Forward<'_, B, E> {
     }
 }
 
+/// `B` as `A`'s output on the all-fused path ([`Operator::process_fused`]).
+struct ForwardFused<'a, B, E> {
+    b: &'a mut B,
+    out: &'a mut E,
+}
+
+impl<T, B: Operator<T>, E: Emit<B::Out>> Emit<T> for ForwardFused<'_, B, E> {
+    #[inline(always)]
+    fn emit(&mut self, ts: EventTime, x: T) -> Result<(), OperatorError> {
+        self.b.process_fused(ts, x, self.out)
+    }
+}
+
 /// An L3 edge's buffer as `A`'s output.
 struct Buffer<'a, M>(&'a mut Vec<(EventTime, M)>);
 
@@ -358,6 +396,21 @@ where
                 Ok(())
             }
         }
+    }
+
+    fn all_fused(&self) -> bool {
+        self.tier == Tier::L4 && self.a.all_fused() && self.b.all_fused()
+    }
+
+    #[inline(always)]
+    fn process_fused<E: Emit<B::Out>>(
+        &mut self,
+        ts: EventTime,
+        x: In,
+        out: &mut E,
+    ) -> Result<(), OperatorError> {
+        let Self { a, b, .. } = self;
+        a.process_fused(ts, x, &mut ForwardFused { b, out })
     }
 
     fn on_watermark<E: Emit<B::Out>>(
@@ -469,6 +522,24 @@ impl<In, O: Operator<In>> Operator<In> for Named<O> {
     ) -> Result<(), OperatorError> {
         set_current_op(self.id);
         match self.op.process(ts, x, out) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(e.in_operator(&self.name)),
+        }
+    }
+
+    fn all_fused(&self) -> bool {
+        self.op.all_fused()
+    }
+
+    #[inline(always)]
+    fn process_fused<E: Emit<O::Out>>(
+        &mut self,
+        ts: EventTime,
+        x: In,
+        out: &mut E,
+    ) -> Result<(), OperatorError> {
+        set_current_op(self.id);
+        match self.op.process_fused(ts, x, out) {
             Ok(()) => Ok(()),
             Err(e) => Err(e.in_operator(&self.name)),
         }

@@ -155,13 +155,25 @@ where
     where
         O: FnMut(EventTime, T) -> Result<(), OperatorError>,
     {
-        for _ in 0..max {
-            if self.next >= self.count {
-                return Ok(SourceStatus::Done);
+        // A local index (kept in a register, not stored per record); written back on every
+        // exit, an error included.
+        let mut next = self.next;
+        let mut failed = None;
+        // One bound per record: the end of this fill (`max` records or the source's end).
+        let end = self
+            .count
+            .min(next.saturating_add((max as u64).saturating_mul(self.step)));
+        while next < end {
+            let (ts, x) = (self.f)(next);
+            next += self.step;
+            if let Err(e) = out(ts, x) {
+                failed = Some(e);
+                break;
             }
-            let (ts, x) = (self.f)(self.next);
-            out(ts, x)?;
-            self.next += self.step;
+        }
+        self.next = next;
+        if let Some(e) = failed {
+            return Err(e);
         }
         Ok(if self.next < self.count {
             SourceStatus::More

@@ -54,6 +54,13 @@ pub trait Downstream<T>: Emit<T> + Send {
     fn flush(&mut self) -> Result<(), OperatorError> {
         Ok(())
     }
+    /// Whether every chain edge inside (a chain fused across an exchange) runs fused (L4);
+    /// known after `open`. Then [`Downstream::emit_fused`] may replace `emit`. (No default:
+    /// a wrapper that did not forward it would silently lose the fast path.)
+    fn all_fused(&self) -> bool;
+    /// `emit` with every chain edge inside taken as fused (see [`Operator::process_fused`]);
+    /// called only while [`Downstream::all_fused`] holds.
+    fn emit_fused(&mut self, ts: EventTime, x: T) -> Result<(), OperatorError>;
     fn ready(&self) -> bool;
     fn maintain(&mut self, now: Instant) -> Result<bool, OperatorError>;
     fn watermark(&mut self, w: EventTime) -> Result<(), OperatorError>;
@@ -62,6 +69,13 @@ pub trait Downstream<T>: Emit<T> + Send {
 }
 
 impl Downstream<()> for Terminal {
+    fn all_fused(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    fn emit_fused(&mut self, ts: EventTime, x: ()) -> Result<(), OperatorError> {
+        self.emit(ts, x)
+    }
     fn ready(&self) -> bool {
         true
     }
@@ -80,6 +94,13 @@ impl Downstream<()> for Terminal {
 }
 
 impl<T: Send, P: Partition<T>> Downstream<T> for ExchangeSender<T, P> {
+    fn all_fused(&self) -> bool {
+        true
+    }
+    #[inline(always)]
+    fn emit_fused(&mut self, ts: EventTime, x: T) -> Result<(), OperatorError> {
+        self.emit(ts, x)
+    }
     fn timed(&self) -> bool {
         ExchangeSender::timed(self)
     }
@@ -103,6 +124,16 @@ impl<T: Send, P: Partition<T>> Downstream<T> for ExchangeSender<T, P> {
     }
     fn end(&mut self) -> Result<(), OperatorError> {
         self.broadcast(|| Message::End)
+    }
+}
+
+/// A downstream on the all-fused path: its `emit` is [`Downstream::emit_fused`].
+pub(crate) struct FastDown<'a, D>(pub(crate) &'a mut D);
+
+impl<T, D: Downstream<T>> Emit<T> for FastDown<'_, D> {
+    #[inline(always)]
+    fn emit(&mut self, ts: EventTime, x: T) -> Result<(), OperatorError> {
+        self.0.emit_fused(ts, x)
     }
 }
 
@@ -133,6 +164,9 @@ pub(crate) struct SourceStage<S, C, D> {
     pub(crate) idle: bool,
     /// Source exhausted; markers may still be pending downstream.
     pub(crate) exhausted: bool,
+    /// Every chain edge runs fused (set at `open`): records take
+    /// [`Operator::process_fused`], no tier check per record per edge.
+    pub(crate) fast: bool,
 }
 
 impl<S, C, D> SourceStage<S, C, D> {
@@ -156,6 +190,7 @@ impl<S, C, D> SourceStage<S, C, D> {
             since_wm: 0,
             idle: false,
             exhausted: false,
+            fast: false,
         }
     }
 }
@@ -188,7 +223,9 @@ where
             .open(self.partition.0, self.partition.1)
             .map_err(|e| e.in_operator(&self.name))?;
         self.chain.open(ctx)?;
-        self.down.open(ctx)
+        self.down.open(ctx)?;
+        self.fast = self.chain.all_fused() && self.down.all_fused();
+        Ok(())
     }
 
     fn metrics(&self, m: &mut Metrics) {
@@ -221,16 +258,26 @@ where
                 source,
                 chain,
                 down,
-                max_ts,
                 ..
             } = self;
-            let status = source
-                .fill(max, &mut |ts, x| {
+            // A local copy: kept in a register across the loop, not stored per record.
+            let mut max_ts = self.max_ts;
+            // One branch per fill, not one per record per chain edge.
+            let status = if self.fast {
+                source.fill(max, &mut |ts, x| {
                     n += 1;
-                    *max_ts = (*max_ts).max(ts);
+                    max_ts = max_ts.max(ts);
+                    chain.process_fused(ts, x, &mut FastDown(down))
+                })
+            } else {
+                source.fill(max, &mut |ts, x| {
+                    n += 1;
+                    max_ts = max_ts.max(ts);
                     chain.process(ts, x, down)
                 })
-                .map_err(|e| e.in_operator(&self.name))?;
+            };
+            self.max_ts = max_ts;
+            let status = status.map_err(|e| e.in_operator(&self.name))?;
             left -= n.min(left);
             self.since_wm += n;
             progress |= n > 0;
@@ -285,6 +332,21 @@ pub(crate) struct ExchangeStage<T, C, D> {
     pub(crate) exhausted: bool,
     /// The last input watermark given to the chain (so end of stream does not repeat MAX).
     pub(crate) watermark: EventTime,
+    /// Every chain edge runs fused (set at `open`; see [`SourceStage`]).
+    pub(crate) fast: bool,
+}
+
+impl<T, C: Operator<T>, D: Downstream<C::Out>> ExchangeStage<T, C, D> {
+    /// One record through the chain (the all-fused path when every edge is L4).
+    #[inline(always)]
+    fn process(&mut self, t: EventTime, x: T) -> Result<(), OperatorError> {
+        if self.fast {
+            self.chain
+                .process_fused(t, x, &mut FastDown(&mut self.down))
+        } else {
+            self.chain.process(t, x, &mut self.down)
+        }
+    }
 }
 
 impl<T, C, D> ExchangeStage<T, C, D> {
@@ -295,6 +357,7 @@ impl<T, C, D> ExchangeStage<T, C, D> {
             down,
             exhausted: false,
             watermark: EventTime::MIN,
+            fast: false,
         }
     }
 }
@@ -307,7 +370,9 @@ where
 {
     fn open(&mut self, ctx: &Context) -> Result<(), OperatorError> {
         self.chain.open(ctx)?;
-        self.down.open(ctx)
+        self.down.open(ctx)?;
+        self.fast = self.chain.all_fused() && self.down.all_fused();
+        Ok(())
     }
 
     fn metrics(&self, m: &mut Metrics) {
@@ -337,12 +402,12 @@ where
             left -= 1;
             // Fast path: the run in progress, record after record (see `next_in_run`).
             if let Some((t, x)) = self.rx.next_in_run() {
-                self.chain.process(t, x, &mut self.down)?;
+                self.process(t, x)?;
                 progress = true;
                 continue;
             }
             match self.rx.next()? {
-                Merged::Record(t, x) => self.chain.process(t, x, &mut self.down)?,
+                Merged::Record(t, x) => self.process(t, x)?,
                 Merged::Watermark(w) => {
                     self.watermark = w;
                     if let Some(w) = self.chain.on_watermark(w, &mut self.down)? {

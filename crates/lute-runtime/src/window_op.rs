@@ -32,26 +32,14 @@ use lute_window::window::{Late, SessionWindows, SlidingWindows, WindowResult};
 use lute_window::{Lift, Monoid};
 use std::hash::Hash;
 
-/// The hasher of keyed state: one folded 64×64→128-bit multiply per word (the high and low
-/// halves XORed), which spreads every input bit over both the low bits (the bucket) and the
-/// high bits (the tag) that the hash table uses. Cheaper than [`crate::exchange::MixHasher`]
-/// (whose full avalanche routing needs, since routing must also be stable across machines);
+/// The hasher of keyed state: per 64-bit word, XOR then one multiply by the golden-ratio
+/// constant (Fibonacci hashing). The table takes a hash's *top* bits as the home slot, and a
+/// multiply carries every input bit upwards, so the top bits depend on every bit of every
+/// word. One `imul` per word: cheaper than [`crate::exchange::MixHasher`] (whose full
+/// avalanche routing needs, since routing must also be stable across machines);
 /// deterministic, so iteration-independent behaviour is the same in every run.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct StateHasher(u64);
-
-impl Default for StateHasher {
-    fn default() -> Self {
-        // The fractional digits of pi: an arbitrary seed with mixed bits.
-        Self(0x243F_6A88_85A3_08D3)
-    }
-}
-
-#[inline(always)]
-fn fold_mul(a: u64, b: u64) -> u64 {
-    let p = u128::from(a) * u128::from(b);
-    (p as u64) ^ ((p >> 64) as u64)
-}
 
 impl std::hash::Hasher for StateHasher {
     #[inline]
@@ -61,7 +49,7 @@ impl std::hash::Hasher for StateHasher {
 
     #[inline(always)]
     fn write_u64(&mut self, v: u64) {
-        self.0 = fold_mul(self.0 ^ v, 0x9E37_79B9_7F4A_7C15);
+        self.0 = (self.0 ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 
     #[inline(always)]
@@ -314,10 +302,15 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
         }
     }
 
-    /// Puts state `i` (at rest or new) into the active list, in key order.
+    /// Brings state `i` (at rest or new) up to the operator's watermark (it emits nothing: at
+    /// rest) and puts it into the active list, in key order.
     #[cold]
     #[inline(never)]
-    fn activate(&mut self, i: usize) {
+    fn activate(&mut self, i: usize)
+    where
+        W: WindowState,
+    {
+        self.states[i].1.advance(self.watermark, |_| {});
         let k = &self.states[i].0;
         let at = self
             .active
@@ -326,12 +319,13 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
         self.states[i].2 = true;
     }
 
-    /// Adds a new key (allocates: state, table growth; once per key).
+    /// Adds a new key, at rest until [`Self::activate`] (allocates: state, table growth; once
+    /// per key).
     #[cold]
     #[inline(never)]
-    fn add(&mut self, k: K, h: u64, state: W) -> usize {
+    fn add(&mut self, k: K, h: u64) -> usize {
         let i = self.states.len();
-        self.states.push((k, state, false));
+        self.states.push((k, self.proto.clone(), false));
         if 2 * self.states.len() > self.table.len() {
             let n = (4 * self.states.len()).next_power_of_two().max(16);
             self.table = vec![0; n];
@@ -386,20 +380,16 @@ where
         let h = hash_of(&k);
         let i = match self.find(&k, h) {
             Some(i) => i,
-            None => {
-                let mut w = self.proto.clone();
-                w.advance(self.watermark, |_| {});
-                self.add(k, h, w)
-            }
+            None => self.add(k, h),
         };
-        if !self.states[i].2 {
-            // At rest since some watermark: bring it up to date (it emits nothing: at rest).
-            self.states[i].1.advance(self.watermark, |_| {});
+        let mut s = &mut self.states[i];
+        if !s.2 {
+            // At rest since some watermark (or new): bring it up to date (it emits nothing).
             self.activate(i);
+            s = &mut self.states[i];
         }
-        let w = &mut self.states[i].1;
         // Not late for the operator, hence not for the key's windows (same watermark).
-        match w.insert(ts, &agg) {
+        match s.1.insert(ts, &agg) {
             Ok(()) => Ok(()),
             Err(l) => Err(out_of_step(l)),
         }

@@ -357,3 +357,55 @@ fn late_appearing_keys_get_no_empty_windows() {
     got_sorted.sort_by_key(|x| (x.1, x.0));
     assert_eq!(got_sorted, want);
 }
+
+/// The tier of each chain edge is observable in the order of side effects: fused (L4), `b`
+/// sees each record right after `a`; batched (L3), `a` sees a run of records before `b` sees
+/// the first of them. Checked before an exchange and in a chain fused across one (1 worker:
+/// the downstream chain runs inside the source's stage, on the all-fused path when L4).
+#[test]
+fn edge_tiers_show_in_the_order_of_side_effects() {
+    use lute_runtime::Tiers;
+    use std::sync::{Arc, Mutex};
+    for tiers in [Tiers::AllL4, Tiers::AllL3] {
+        for across_exchange in [false, true] {
+            let log = Arc::new(Mutex::new(Vec::new()));
+            let (la, lb) = (log.clone(), log.clone());
+            let src = job::source("n", numbers(200), WatermarkStrategy::default());
+            let a = move |x: i64| {
+                la.lock().unwrap().push(('a', x));
+                x
+            };
+            let b = move |x: i64| {
+                lb.lock().unwrap().push(('b', x));
+                x
+            };
+            let out = if across_exchange {
+                src.key_by("k", |x: &i64| x % 3)
+                    .map("a", a)
+                    .map("b", b)
+                    .collect()
+                    .run(&Config::default().workers(1).tiers(tiers))
+            } else {
+                src.map("a", a)
+                    .map("b", b)
+                    .collect()
+                    .run(&Config::default().workers(1).tiers(tiers))
+            }
+            .unwrap();
+            assert_eq!(out.len(), 200);
+            let log = log.lock().unwrap();
+            assert_eq!(log.len(), 400);
+            // Fused: a0 b0 a1 b1 …; batched: a0 a1 … before b0.
+            let interleaved = log
+                .chunks(2)
+                .all(|p| p[0].0 == 'a' && p[1] == ('b', p[0].1));
+            match tiers {
+                Tiers::AllL4 => assert!(interleaved, "{tiers:?}/{across_exchange}: {log:?}"),
+                _ => assert!(
+                    !interleaved && log[1].0 == 'a',
+                    "{tiers:?}/{across_exchange}: {log:?}"
+                ),
+            }
+        }
+    }
+}

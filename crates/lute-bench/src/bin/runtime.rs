@@ -180,6 +180,25 @@ fn main() -> Result<()> {
             }
         }
     }
+    // Ratios per repetition (its runs are seconds apart, so the host's drift hits them
+    // alike), then their medians: steadier than ratios of separate medians.
+    let mut vs_loop: Vec<f64> = t_loop.iter().zip(&t_w1).map(|(l, w)| l / w).collect();
+    let mut per_event: Vec<f64> = t_loop
+        .iter()
+        .zip(&t_w1)
+        .map(|(l, w)| (w - l) / n as f64 * 1e9)
+        .collect();
+    let mut model_vs_best: Vec<f64> = t_l4
+        .iter()
+        .zip(&t_l3)
+        .zip(&t_w1)
+        .map(|((a, b), m)| a.min(*b) / m)
+        .collect();
+    let (pair_ratio, pair_overhead, pair_model) = (
+        median(&mut vs_loop),
+        median(&mut per_event),
+        median(&mut model_vs_best),
+    );
     let (l4, l3) = (median(&mut t_l4), median(&mut t_l3));
     let (l, w1, w2) = (median(&mut t_loop), median(&mut t_w1), median(&mut t_w2));
     let rate = |t: f64| n as f64 / t / 1e6;
@@ -200,6 +219,10 @@ fn main() -> Result<()> {
     );
     let overhead = (w1 - l) / n as f64 * 1e9;
     println!("  framework overhead per event at 1 worker: {overhead:.2} ns");
+    println!(
+        "  per repetition, median: 1 worker / loop {pair_ratio:.2}x, overhead {pair_overhead:.2} ns \
+         per event, cost model / better forced plan {pair_model:.3}"
+    );
     let best = l4.min(l3);
     println!("\ntiers at 1 worker (the cost model's plan is the 1-worker figure above):");
     println!("  all-L4 (fused)        {:>8.2} M events/s", rate(l4));
@@ -231,6 +254,9 @@ fn main() -> Result<()> {
     r.add("tiers_all_l4_mevents", rate(l4));
     r.add("tiers_all_l3_mevents", rate(l3));
     r.add("tiers_model_vs_best", best / w1);
+    r.add("paired_1w_vs_loop", pair_ratio);
+    r.add("paired_overhead_ns_per_event", pair_overhead);
+    r.add("paired_tiers_model_vs_best", pair_model);
     r.add(
         "tiers_model_picked_faster_plan",
         f64::from(u8::from(model_plan == best_plan)),
