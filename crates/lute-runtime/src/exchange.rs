@@ -403,31 +403,52 @@ fn peer_lost(d: usize) -> OperatorError {
     OperatorError::new(format!("exchange: worker {d} stopped receiving"))
 }
 
-impl<T, P: Partition<T>> Emit<T> for ExchangeSender<T, P> {
-    #[inline]
-    fn emit(&mut self, ts: EventTime, x: T) -> Result<(), OperatorError> {
-        let d = self.key.route(&x, self.rings.len());
-        let b = match &mut self.open[d] {
-            Some(b) => b,
-            slot => {
-                // Sized so that it is not empty in steady state; in a burst, spill rather
-                // than wait for batches only this worker may return (module docs).
-                let b = match self.pool.try_take() {
-                    Some(b) => Chunk::Pooled(b),
-                    None => {
-                        self.spilled += 1;
-                        Chunk::Spilled(Vec::with_capacity(self.batch_size), self.batch_size)
-                    }
-                };
-                self.opened_at[d] = Instant::now();
-                slot.insert(b)
+impl<T, P: Partition<T>> ExchangeSender<T, P> {
+    /// Opens a batch for destination `d` and puts the record in it (once per batch: out of
+    /// line, so the per-record path of `emit` stays small enough to inline).
+    #[cold]
+    #[inline(never)]
+    fn emit_opening(&mut self, d: usize, r: (EventTime, T)) -> Result<(), OperatorError> {
+        // Sized so that it is not empty in steady state; in a burst, spill rather than wait
+        // for batches only this worker may return (module docs).
+        let mut b = match self.pool.try_take() {
+            Some(b) => Chunk::Pooled(b),
+            None => {
+                self.spilled += 1;
+                Chunk::Spilled(Vec::with_capacity(self.batch_size), self.batch_size)
             }
         };
-        b.push((ts, x));
-        if b.is_full() {
+        self.opened_at[d] = Instant::now();
+        b.push(r);
+        let full = b.is_full();
+        self.open[d] = Some(b);
+        if full {
             self.flush_open(d)?;
         }
         Ok(())
+    }
+
+    /// Sends the full open batch of destination `d` (once per batch: out of line).
+    #[inline(never)]
+    fn flush_full(&mut self, d: usize) -> Result<(), OperatorError> {
+        self.flush_open(d)
+    }
+}
+
+impl<T, P: Partition<T>> Emit<T> for ExchangeSender<T, P> {
+    #[inline(always)]
+    fn emit(&mut self, ts: EventTime, x: T) -> Result<(), OperatorError> {
+        let d = self.key.route(&x, self.rings.len());
+        match &mut self.open[d] {
+            Some(b) => {
+                b.push((ts, x));
+                if b.is_full() {
+                    return self.flush_full(d);
+                }
+                Ok(())
+            }
+            None => self.emit_opening(d, (ts, x)),
+        }
     }
 }
 
@@ -537,8 +558,9 @@ pub(crate) struct ExchangeReceiver<T> {
     idle_out: bool,
     /// A run in progress: records of input `.0` are taken without rescanning the other inputs
     /// while their merge key stays below `.1`, the smallest key among the other inputs' heads
-    /// (heads that cannot change while this input is read). NB: this makes the merge cost per
-    /// record a pop and a compare; see the `runtime` benchmark.
+    /// (heads that cannot change while this input is read): a pop and a compare per record.
+    /// With two inputs a run that ends switches to the other input without a scan
+    /// ([`ExchangeReceiver::switch_run`]), so interleaved event times cost the same.
     run: Option<(usize, (EventTime, u8, usize))>,
 }
 
@@ -580,7 +602,35 @@ impl<T> ExchangeReceiver<T> {
         let (i, limit) = self.run?;
         let b = self.inputs[i].cur.as_mut()?;
         let &(t, _) = b.last()?;
-        if (t, 0, i) < limit { b.pop() } else { None }
+        if (t, 0, i) < limit {
+            return b.pop();
+        }
+        self.switch_run(i, t, limit)
+    }
+
+    /// The run on input `i` (whose head is a record at `t`) ends at `limit`. With two inputs,
+    /// `limit` is the other input's head, untouched during the run: if it is a record, that
+    /// record is the merge's next pick and `(t, 0, i)` the new run's limit, so the run switches
+    /// without a scan (interleaved event times then cost a compare per record, not a scan of
+    /// every input). Anything else (more inputs, a marker, an idle input): `None`, the scan.
+    #[inline(always)]
+    fn switch_run(
+        &mut self,
+        i: usize,
+        t: EventTime,
+        limit: (EventTime, u8, usize),
+    ) -> Option<(EventTime, T)> {
+        let j = limit.2;
+        if self.inputs.len() != 2 || limit.1 != 0 || j == i {
+            return None;
+        }
+        let b = self.inputs.get_mut(j)?.cur.as_mut()?;
+        let &(tj, _) = b.last()?;
+        if tj != limit.0 {
+            return None;
+        }
+        self.run = Some((j, (t, 0, i)));
+        b.pop()
     }
 
     /// Takes the next item of the data-defined merge (see the module docs).
@@ -791,5 +841,129 @@ mod tests {
         assert_eq!(a, ["1:10", "2:20", "4:21", "5:11", "3:12"]);
         assert_eq!(run(2), a);
         assert_eq!(run(3), a);
+    }
+
+    /// The receiver as the exchange stage drives it (`next_in_run`, then `next`) against a
+    /// reference merge written from the definition (smallest `(time, kind, input)` head
+    /// first), on random inputs: 2 and 3 inputs, interleaved and clustered event times, equal
+    /// times, random batch boundaries and markers. Covers the two-input run switch.
+    #[test]
+    fn fast_paths_merge_like_the_definition() {
+        #[derive(Clone, Copy)]
+        enum Item {
+            R(EventTime, u32),
+            W(EventTime),
+        }
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rnd = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for case in 0..300 {
+            let n_in = 2 + (case % 2);
+            let mut inputs: Vec<Vec<Item>> = Vec::new();
+            for i in 0..n_in {
+                let mut t = 0i64;
+                let mut items = Vec::new();
+                for k in 0..(1 + rnd(40)) {
+                    t += match case % 3 {
+                        0 => 1 + rnd(2) as i64 * n_in as i64, // interleaved
+                        1 => rnd(3) as i64,                   // equal times
+                        _ => rnd(20) as i64,                  // clustered
+                    };
+                    items.push(Item::R(t, (i * 1000) as u32 + k as u32));
+                    if rnd(6) == 0 {
+                        items.push(Item::W(t - rnd(3) as i64));
+                    }
+                }
+                inputs.push(items);
+            }
+            // Reference.
+            let mut want = Vec::new();
+            let mut pos = vec![0usize; n_in];
+            let mut wms = vec![EventTime::MIN; n_in];
+            let mut ended = vec![false; n_in];
+            let mut wm = EventTime::MIN;
+            while ended.iter().any(|e| !e) {
+                let (_, i) = (0..n_in)
+                    .filter(|&i| !ended[i])
+                    .map(|i| match inputs[i].get(pos[i]) {
+                        Some(Item::R(t, _)) => ((*t, 0u8), i),
+                        Some(Item::W(w)) => ((*w, 1), i),
+                        None => ((EventTime::MAX, 2), i),
+                    })
+                    .min()
+                    .unwrap();
+                match inputs[i].get(pos[i]) {
+                    Some(Item::R(t, x)) => want.push(format!("{t}:{x}")),
+                    Some(Item::W(w)) => wms[i] = wms[i].max(*w),
+                    None => {
+                        ended[i] = true;
+                        wms[i] = EventTime::MAX;
+                    }
+                }
+                pos[i] += 1;
+                let min = (0..n_in).filter(|&i| !ended[i]).map(|i| wms[i]).min();
+                if let Some(m) = min
+                    && m > wm
+                    && !matches!(inputs[i].get(pos[i] - 1), Some(Item::R(..)))
+                {
+                    wm = m;
+                    want.push(format!("wm{m}"));
+                }
+            }
+            // The receiver, fed in random batches.
+            let mut pool = BatchPool::new(512, 8).unwrap();
+            let mut rings = Vec::new();
+            for items in &inputs {
+                let (mut tx, rx) = spsc::channel::<Message<u32>>(1024).unwrap();
+                let mut b: Option<Batch<(EventTime, u32)>> = None;
+                let mut cap = 0;
+                for it in items {
+                    match *it {
+                        Item::R(t, x) => {
+                            let open = b.get_or_insert_with(|| {
+                                cap = 1 + rnd(8) as usize;
+                                pool.try_take().unwrap()
+                            });
+                            open.push((t, x)).unwrap();
+                            if open.len() >= cap {
+                                let full = b.take().unwrap();
+                                assert!(tx.try_push(Message::Data(Chunk::Pooled(full))).is_ok());
+                            }
+                        }
+                        Item::W(w) => {
+                            if let Some(open) = b.take() {
+                                assert!(tx.try_push(Message::Data(Chunk::Pooled(open))).is_ok());
+                            }
+                            assert!(tx.try_push(Message::Watermark(w)).is_ok());
+                        }
+                    }
+                }
+                if let Some(open) = b.take() {
+                    assert!(tx.try_push(Message::Data(Chunk::Pooled(open))).is_ok());
+                }
+                assert!(tx.try_push(Message::End).is_ok());
+                rings.push((Box::new(rx) as In<u32>, rings.len()));
+            }
+            let mut rx = ExchangeReceiver::new(rings);
+            let mut got = Vec::new();
+            loop {
+                if let Some((t, x)) = rx.next_in_run() {
+                    got.push(format!("{t}:{x}"));
+                    continue;
+                }
+                match rx.next().unwrap() {
+                    Merged::Record(t, x) => got.push(format!("{t}:{x}")),
+                    Merged::Watermark(w) => got.push(format!("wm{w}")),
+                    Merged::End => break,
+                    Merged::Nothing | Merged::Idle => {}
+                    Merged::Wait => panic!("case {case}: all input is already there"),
+                }
+            }
+            assert_eq!(got, want, "case {case}");
+        }
     }
 }
