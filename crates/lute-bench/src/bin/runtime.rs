@@ -153,32 +153,39 @@ fn main() -> Result<()> {
     let mut t_w1 = Vec::new();
     let mut t_w2 = Vec::new();
     let (mut t_l4, mut t_l3) = (Vec::new(), Vec::new());
+    // The reference checksum, then per repetition the loop and the three 1-worker plans in a
+    // rotating order (drift on the host hits each alike), then 2 workers.
+    let (_, want) = hand_loop(n);
+    // Warm-up: the cost model calibrates once per process, outside the measured runs.
+    framework(n / 10, 1)?;
     for rep in 0..args.reps {
-        let (d, c0) = hand_loop(n);
-        t_loop.push(d.as_secs_f64());
-        let (d, c2) = framework(n, 2)?;
-        ensure!(c2 == c0, "2 workers: checksum {c2} != hand loop {c0}");
-        t_w2.push(d.as_secs_f64());
-        // The three tier plans at 1 worker, in a rotating order (drift hits each alike).
-        for k in 0..3 {
-            match (k + rep) % 3 {
+        for k in 0..4 {
+            match (k + rep) % 4 {
                 0 => {
-                    let (d, c) = framework(n, 1)?;
-                    ensure!(c == c0, "1 worker: checksum {c} != hand loop {c0}");
-                    t_w1.push(d.as_secs_f64());
+                    let (d, c) = hand_loop(n);
+                    ensure!(c == want, "hand loop: checksum {c} != {want}");
+                    t_loop.push(d.as_secs_f64());
                 }
                 1 => {
+                    let (d, c) = framework(n, 1)?;
+                    ensure!(c == want, "1 worker: checksum {c} != hand loop {want}");
+                    t_w1.push(d.as_secs_f64());
+                }
+                2 => {
                     let (d, c) = framework_tiers(n, 1, Tiers::AllL4)?;
-                    ensure!(c == c0, "all-L4: checksum {c} != hand loop {c0}");
+                    ensure!(c == want, "all-L4: checksum {c} != hand loop {want}");
                     t_l4.push(d.as_secs_f64());
                 }
                 _ => {
                     let (d, c) = framework_tiers(n, 1, Tiers::AllL3)?;
-                    ensure!(c == c0, "all-L3: checksum {c} != hand loop {c0}");
+                    ensure!(c == want, "all-L3: checksum {c} != hand loop {want}");
                     t_l3.push(d.as_secs_f64());
                 }
             }
         }
+        let (d, c2) = framework(n, 2)?;
+        ensure!(c2 == want, "2 workers: checksum {c2} != hand loop {want}");
+        t_w2.push(d.as_secs_f64());
     }
     // Ratios per repetition (its runs are seconds apart, so the host's drift hits them
     // alike), then their medians: steadier than ratios of separate medians.
