@@ -9,12 +9,19 @@
 //! Tiers: the same job at 1 worker with every intra-chain edge fused (all-L4), every edge a
 //! batch boundary (all-L3), and the cost model's choice.
 //!
+//! Scaling: the same job with real work per event (a `map` running [`HEAVY_ROUNDS`] rounds of
+//! xorshift on the value, ~50 ns, as parsing or enrichment would) before the key exchange, so
+//! that 2 workers split the work.
+//!
+//! Placement: the hand loop runs on core 0, the framework's workers are pinned to cores
+//! 0, 1, … (so the 1-worker job and the loop share a core, and 2 workers get two).
+//!
 //! `--quick` runs in a few seconds. Ends with `BENCH name=value` lines.
 
 use anyhow::{Context, Result, ensure};
 use lute_bench::{Args, Report, load_average, median};
 use lute_runtime::job::Plan;
-use lute_runtime::{Config, GenSource, Tiers, WatermarkStrategy, job};
+use lute_runtime::{Config, GenSource, Pinning, Tiers, WatermarkStrategy, job};
 use lute_window::ops::Sum;
 use lute_window::window::{SlidingSpec, SlidingWindows, WindowResult};
 use std::sync::Arc;
@@ -38,8 +45,29 @@ fn fold(sum: u64, key: u64, r: &WindowResult<i64>) -> u64 {
     sum.wrapping_add((r.value as u64) ^ key.wrapping_mul(31) ^ (r.end as u64))
 }
 
+/// Rounds of per-event work in the scaling job.
+const HEAVY_ROUNDS: u32 = 48;
+
+/// The scaling job's per-event work: a serial chain of xorshift rounds (no closed form, so it
+/// cannot be optimized away), mapped back to a value in `1..=101`.
+#[inline]
+fn work(v: i64) -> i64 {
+    let mut x = (v as u64) | 1;
+    for _ in 0..HEAVY_ROUNDS {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    1 + (x % 101) as i64
+}
+
 /// The hand-written loop: a vector of per-key windows indexed by key.
 fn hand_loop(n: u64) -> (Duration, u64) {
+    hand_loop_with(n, |v| v)
+}
+
+/// The hand loop with `f` applied to each value (the scaling job passes [`work`]).
+fn hand_loop_with(n: u64, f: impl Fn(i64) -> i64) -> (Duration, u64) {
     let proto = SlidingWindows::new(Sum, &[SlidingSpec::sliding(SIZE, SLIDE)]).expect("spec");
     let mut windows: Vec<SlidingWindows<Sum>> = (0..KEYS).map(|_| proto.clone()).collect();
     let mut check = 0u64;
@@ -47,6 +75,7 @@ fn hand_loop(n: u64) -> (Duration, u64) {
     let t = Instant::now();
     for i in 0..n {
         let (ts, (k, v)) = event(i);
+        let v = f(v);
         max_ts = max_ts.max(ts);
         windows[k as usize]
             .insert(ts, &v)
@@ -70,9 +99,55 @@ fn framework(n: u64, workers: usize) -> Result<(Duration, u64)> {
 fn framework_tiers(n: u64, workers: usize, tiers: Tiers) -> Result<(Duration, u64)> {
     let check = Arc::new(AtomicU64::new(0));
     let plan = build(n, check.clone())?;
-    let config = Config::default().workers(workers).tiers(tiers);
+    let config = Config::default()
+        .workers(workers)
+        .tiers(tiers)
+        .pinning(pinning(workers));
     let t = Instant::now();
     plan.run(&config).context("running the job")?;
+    Ok((t.elapsed(), check.load(Ordering::Relaxed)))
+}
+
+/// Workers pinned to the first cores (worker 0 shares core 0 with the hand loop's thread)
+/// when the process has enough cores; unpinned otherwise (e.g. under `taskset -c 0`).
+fn pinning(workers: usize) -> Pinning {
+    if lute_bench::cores().len() >= workers {
+        Pinning::Cores
+    } else {
+        Pinning::None
+    }
+}
+
+/// The scaling job on `workers` workers.
+fn framework_heavy(n: u64, workers: usize) -> Result<(Duration, u64)> {
+    let check = Arc::new(AtomicU64::new(0));
+    let c = check.clone();
+    let plan = job::source(
+        "events",
+        GenSource::new(n, event),
+        WatermarkStrategy {
+            delay: 0,
+            every: EVERY,
+        },
+    )
+    .map("work", |(k, v): (u64, i64)| (k, work(v)))
+    .key_by("by key", |e: &(u64, i64)| e.0)
+    .window(
+        "sliding sum",
+        |e: &(u64, i64)| e.0,
+        |e: (u64, i64)| e.1,
+        &[SlidingSpec::sliding(SIZE, SLIDE)],
+        Sum,
+    )
+    .context("window spec")?
+    .for_each("checksum", move |_, (k, r): (u64, WindowResult<i64>)| {
+        // Relaxed: a commutative sum read after the job (thread joins order it).
+        c.fetch_add(fold(0, k, &r), Ordering::Relaxed);
+        Ok(())
+    });
+    let config = Config::default().workers(workers).pinning(pinning(workers));
+    let t = Instant::now();
+    plan.run(&config).context("running the scaling job")?;
     Ok((t.elapsed(), check.load(Ordering::Relaxed)))
 }
 
@@ -112,6 +187,8 @@ fn main() -> Result<()> {
         load_average()
     );
     let n: u64 = if args.quick { 2_000_000 } else { 20_000_000 };
+    // The hand loop runs on this thread, on core 0, where the 1-worker job's worker runs too.
+    lute_bench::pin_current(0);
     // `--profile-1w` / `--profile-2w` / `--profile-loop`: only that job or only the hand loop,
     // repeatedly (for perf record / perf stat / callgrind).
     if args.rest.iter().any(|a| a == "--profile-1w") {
@@ -206,6 +283,36 @@ fn main() -> Result<()> {
         median(&mut per_event),
         median(&mut model_vs_best),
     );
+    // Scaling: loop, 1 worker, 2 workers (pinned), rotating.
+    let nh = n / 4;
+    let (_, want_h) = hand_loop_with(nh, work);
+    let (mut h_loop, mut h_w1, mut h_w2) = (Vec::new(), Vec::new(), Vec::new());
+    for rep in 0..args.reps {
+        for k in 0..3 {
+            let (d, c, v) = match (k + rep) % 3 {
+                0 => {
+                    let (d, c) = hand_loop_with(nh, work);
+                    (d, c, &mut h_loop)
+                }
+                1 => {
+                    let (d, c) = framework_heavy(nh, 1)?;
+                    (d, c, &mut h_w1)
+                }
+                _ => {
+                    let (d, c) = framework_heavy(nh, 2)?;
+                    (d, c, &mut h_w2)
+                }
+            };
+            ensure!(
+                c == want_h,
+                "scaling job: checksum {c} != hand loop {want_h}"
+            );
+            v.push(d.as_secs_f64());
+        }
+    }
+    let mut speedup: Vec<f64> = h_w1.iter().zip(&h_w2).map(|(a, b)| a / b).collect();
+    let speedup = median(&mut speedup);
+    let (hl, hw1, hw2) = (median(&mut h_loop), median(&mut h_w1), median(&mut h_w2));
     let (l4, l3) = (median(&mut t_l4), median(&mut t_l3));
     let (l, w1, w2) = (median(&mut t_loop), median(&mut t_w1), median(&mut t_w2));
     let rate = |t: f64| n as f64 / t / 1e6;
@@ -250,6 +357,24 @@ fn main() -> Result<()> {
          forced plan was {best_plan} by {:.1} %",
         (l4.max(l3) / best - 1.0) * 100.0
     );
+    let hrate = |t: f64| nh as f64 / t / 1e6;
+    println!(
+        "\nscaling: the same job with {HEAVY_ROUNDS} xorshift rounds per event before the exchange, \
+         {nh} events (medians of {})",
+        args.reps
+    );
+    println!("  hand-written loop     {:>8.2} M events/s", hrate(hl));
+    println!(
+        "  framework, 1 worker   {:>8.2} M events/s  ({:.2}x the loop)",
+        hrate(hw1),
+        hl / hw1
+    );
+    println!(
+        "  framework, 2 workers  {:>8.2} M events/s  ({:.2}x the loop, {speedup:.2}x 1 worker, \
+         per repetition)",
+        hrate(hw2),
+        hl / hw2
+    );
     println!();
     let mut r = Report::new();
     r.add("loop_mevents", rate(l));
@@ -261,6 +386,11 @@ fn main() -> Result<()> {
     r.add("tiers_all_l4_mevents", rate(l4));
     r.add("tiers_all_l3_mevents", rate(l3));
     r.add("tiers_model_vs_best", best / w1);
+    r.add("scaling_loop_mevents", hrate(hl));
+    r.add("scaling_1w_mevents", hrate(hw1));
+    r.add("scaling_2w_mevents", hrate(hw2));
+    r.add("scaling_2w_vs_1w", speedup);
+    r.add("scaling_2w_vs_loop", hl / hw2);
     r.add("paired_1w_vs_loop", pair_ratio);
     r.add("paired_overhead_ns_per_event", pair_overhead);
     r.add("paired_tiers_model_vs_best", pair_model);
