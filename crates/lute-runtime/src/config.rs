@@ -92,6 +92,11 @@ pub struct Config {
     /// Test-only scheduling perturbation seed (feature `perturb`): workers inject yields and
     /// short sleeps at random points.
     pub perturb: Option<u64>,
+    /// How often each worker reports its stages' progress to the control plane, and at most
+    /// how often the observer is called (see [`crate::progress`]).
+    pub progress_interval: Duration,
+    /// Called on the control-plane thread with the job's [`Progress`](crate::Progress).
+    pub on_progress: Option<crate::progress::ProgressObserver>,
 }
 
 impl Default for Config {
@@ -106,11 +111,43 @@ impl Default for Config {
             idle: Idle::default(),
             tiers: crate::cost::Tiers::default(),
             perturb: None,
+            progress_interval: Duration::from_millis(100),
+            on_progress: None,
         }
     }
 }
 
 impl Config {
+    /// Sets how often workers report progress (and the observer is called at most).
+    pub fn progress_interval(mut self, d: Duration) -> Self {
+        self.progress_interval = d;
+        self
+    }
+
+    /// Calls `f` with the job's progress on the control-plane thread: at most once per
+    /// [`Config::progress_interval`] while the job runs, and once at the end (`done`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lute_runtime::{Config, VecSource, WatermarkStrategy, job};
+    /// use std::sync::{Arc, Mutex};
+    /// let last = Arc::new(Mutex::new(None));
+    /// let seen = last.clone();
+    /// let config = Config::default().on_progress(move |p| *seen.lock().unwrap() = Some(p.clone()));
+    /// job::source("n", VecSource::new((0..100).map(|i| (i, i)).collect()), WatermarkStrategy::default())
+    ///     .for_each("drop", |_, _| Ok(()))
+    ///     .run(&config)
+    ///     .unwrap();
+    /// let p = last.lock().unwrap().clone().unwrap();
+    /// assert!(p.done);
+    /// assert_eq!(p.stage("n").unwrap().records, 100);
+    /// ```
+    pub fn on_progress(mut self, f: impl Fn(&crate::Progress) + Send + Sync + 'static) -> Self {
+        self.on_progress = Some(crate::progress::ProgressObserver(std::sync::Arc::new(f)));
+        self
+    }
+
     /// Sets the number of workers.
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = n;

@@ -131,6 +131,13 @@ impl<T> Chunk<T> {
         }
     }
 
+    fn len(&self) -> usize {
+        match self {
+            Self::Pooled(b) => b.len(),
+            Self::Spilled(v, _) => v.len(),
+        }
+    }
+
     fn reverse(&mut self) {
         match self {
             Self::Pooled(b) => b.reverse(),
@@ -484,6 +491,8 @@ struct Input<T> {
     /// Went idle since the receiver last recomputed its watermark.
     went_idle: bool,
     ended: bool,
+    /// Records received (counted per batch, for progress reports).
+    received: u64,
 }
 
 impl<T> Input<T> {
@@ -509,6 +518,7 @@ impl<T> Input<T> {
             match m {
                 Ok(Message::Data(mut b)) => {
                     self.idle = false;
+                    self.received += b.len() as u64;
                     b.reverse();
                     self.cur = Some(b);
                 }
@@ -580,6 +590,7 @@ impl<T> ExchangeReceiver<T> {
                     idle: false,
                     went_idle: false,
                     ended: false,
+                    received: 0,
                 })
                 .collect(),
             watermark: EventTime::MIN,
@@ -587,6 +598,11 @@ impl<T> ExchangeReceiver<T> {
             idle_out: false,
             run: None,
         }
+    }
+
+    /// Records received so far over every input (progress reports).
+    pub(crate) fn received(&self) -> u64 {
+        self.inputs.iter().map(|i| i.received).sum()
     }
 
     /// Rings the senders' doorbells when a message is taken (workers park).

@@ -682,6 +682,7 @@ where
         self.inputs.build(config, stages, &mut inboxes, n)?;
         for (w, rings) in inboxes.0.into_iter().enumerate() {
             stages[w].push(Box::new(ExchangeStage::new(
+                self.head.clone(),
                 ExchangeReceiver::new(rings),
                 self.chain.clone(),
                 down(w)?,

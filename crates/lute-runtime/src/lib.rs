@@ -13,7 +13,7 @@
 //! - [`sink`]: collect and callback sinks.
 //! - [`exchange`]: hash exchange over SPSC rings of pooled batches; data-defined merge.
 //! - [`config`]: workers, pinning, batching, idle strategy (spin, yield, park with doorbells),
-//!   tier policy; [`error`]: typed errors. [`Metrics`](operator::Metrics): counters (e.g. late
+//!   tier policy, progress reporting ([`progress`]); [`error`]: typed errors. [`Metrics`](operator::Metrics): counters (e.g. late
 //!   events) returned by a run.
 //!
 //! # Data path
@@ -69,6 +69,7 @@ pub mod exchange;
 pub mod job;
 pub mod join;
 pub mod operator;
+pub mod progress;
 pub mod sink;
 pub mod source;
 mod stage;
@@ -79,5 +80,6 @@ pub use config::{Config, Idle, Pinning};
 pub use cost::{Tier, Tiers};
 pub use error::{BuildError, JobError, OperatorError};
 pub use operator::{Context, Emit, EventTime, Operator};
+pub use progress::{Progress, StageStatus};
 pub use source::{FileSource, GenSource, Source, SourceStatus, VecSource, WatermarkStrategy};
 pub use worker::cores;

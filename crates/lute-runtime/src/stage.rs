@@ -9,6 +9,7 @@ use crate::bell::Bells;
 use crate::error::OperatorError;
 use crate::exchange::{ExchangeReceiver, ExchangeSender, Merged, Message, Partition};
 use crate::operator::{Context, Emit, EventTime, Metrics, Operator};
+use crate::progress::StageProgress;
 use crate::sink::Terminal;
 use crate::source::{Source, SourceStatus, WatermarkStrategy};
 use std::sync::Arc;
@@ -34,6 +35,11 @@ pub trait Stage: Send {
     fn timed(&self) -> bool;
     /// Workers park: ring `bells` when giving a peer work (see `bell`).
     fn set_bells(&mut self, bells: &Arc<Bells>);
+    /// The stage's name (shared by its instances on every worker: it identifies the stage in
+    /// progress reports).
+    fn name(&self) -> &Arc<str>;
+    /// Records taken in so far and the stage's watermark.
+    fn progress(&self) -> StageProgress;
 }
 
 /// Where a stage's chain output goes.
@@ -167,6 +173,8 @@ pub(crate) struct SourceStage<S, C, D> {
     /// Every chain edge runs fused (set at `open`): records take
     /// [`Operator::process_fused`], no tier check per record per edge.
     pub(crate) fast: bool,
+    /// Records read from the source (progress reports).
+    pub(crate) records: u64,
 }
 
 impl<S, C, D> SourceStage<S, C, D> {
@@ -191,6 +199,7 @@ impl<S, C, D> SourceStage<S, C, D> {
             idle: false,
             exhausted: false,
             fast: false,
+            records: 0,
         }
     }
 }
@@ -241,6 +250,17 @@ where
         self.down.set_bells(bells);
     }
 
+    fn name(&self) -> &Arc<str> {
+        &self.name
+    }
+
+    fn progress(&self) -> StageProgress {
+        StageProgress {
+            records: self.records,
+            watermark: self.last_wm,
+        }
+    }
+
     fn step(&mut self, now: Instant, budget: usize) -> Result<Step, OperatorError> {
         let mut progress = self.down.maintain(now)?;
         if self.exhausted {
@@ -280,6 +300,7 @@ where
             let status = status.map_err(|e| e.in_operator(&self.name))?;
             left -= n.min(left);
             self.since_wm += n;
+            self.records += n as u64;
             progress |= n > 0;
             if n > 0 && self.idle {
                 self.idle = false;
@@ -325,6 +346,8 @@ where
 
 /// Exchange receiver → chain → downstream (a sink's [`Terminal`] or another exchange).
 pub(crate) struct ExchangeStage<T, C, D> {
+    /// The exchange's name (its first operator).
+    pub(crate) name: Arc<str>,
     pub(crate) rx: ExchangeReceiver<T>,
     pub(crate) chain: C,
     pub(crate) down: D,
@@ -350,8 +373,9 @@ impl<T, C: Operator<T>, D: Downstream<C::Out>> ExchangeStage<T, C, D> {
 }
 
 impl<T, C, D> ExchangeStage<T, C, D> {
-    pub(crate) fn new(rx: ExchangeReceiver<T>, chain: C, down: D) -> Self {
+    pub(crate) fn new(name: Arc<str>, rx: ExchangeReceiver<T>, chain: C, down: D) -> Self {
         Self {
+            name,
             rx,
             chain,
             down,
@@ -387,6 +411,17 @@ where
     fn set_bells(&mut self, bells: &Arc<Bells>) {
         self.rx.set_bells(bells);
         self.down.set_bells(bells);
+    }
+
+    fn name(&self) -> &Arc<str> {
+        &self.name
+    }
+
+    fn progress(&self) -> StageProgress {
+        StageProgress {
+            records: self.rx.received(),
+            watermark: self.watermark,
+        }
     }
 
     fn step(&mut self, now: Instant, budget: usize) -> Result<Step, OperatorError> {

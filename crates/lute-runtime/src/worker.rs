@@ -1,7 +1,8 @@
 //! Workers and the control plane.
 //!
 //! The control plane runs on its own thread. It starts one thread per worker, then only
-//! exchanges messages with them: it receives reports (`Done`, `Failed`) on an MPSC ring and
+//! exchanges messages with them: it receives reports (`Progress` per stage at most once per
+//! `Config::progress_interval`, `Done`, `Failed`) on an MPSC ring and
 //! sends commands (`Cancel`) on one SPSC ring per worker. On the first failure it cancels
 //! every other worker, joins every thread, and returns that failure (the operator's name and
 //! cause); later failures caused by the first (a peer that stopped) are not reported. Nothing
@@ -16,6 +17,7 @@ use crate::bell::Bells;
 use crate::config::{Config, Idle, Pinning};
 use crate::error::{JobError, OperatorError};
 use crate::operator::{Context, Metrics, current_op, set_current_op};
+use crate::progress::{self, StageProgress};
 use crate::stage::Stage;
 use lute_sync::{PopError, WaitStrategy, mpsc, spsc};
 use std::sync::{Arc, OnceLock};
@@ -35,7 +37,10 @@ enum Command {
 }
 
 enum Report {
-    Done(Box<Metrics>),
+    /// A stage's cumulative figures (`worker`, local stage index).
+    Progress(usize, usize, StageProgress),
+    /// The worker finished: its counters and its stages' final figures.
+    Done(usize, Box<(Metrics, Vec<StageProgress>)>),
     Failed(JobError),
 }
 
@@ -52,9 +57,27 @@ struct Worker {
     commands: spsc::Consumer<Command>,
     config: Config,
     bells: Option<Arc<Bells>>,
+    reports: mpsc::Sender<Report>,
 }
 
 impl Worker {
+    /// Sends each stage's figures to the control plane without waiting: a report that does not
+    /// fit is dropped (figures are cumulative; the next report carries them).
+    fn report_progress(&self) {
+        for (i, s) in self.stages.iter().enumerate() {
+            if self
+                .reports
+                .try_push(Report::Progress(self.index, i, s.progress()))
+                .is_err()
+            {
+                break;
+            }
+        }
+        // The control plane may be parked in `pop`: `try_push` does not wake it (without this,
+        // reports could fill the ring while it sleeps and a final `Done` wait for room).
+        self.reports.wake_receiver();
+    }
+
     fn run(&mut self) -> Result<(), Stop> {
         let ctx = Context {
             worker: self.index,
@@ -76,6 +99,7 @@ impl Worker {
         let mut armed = false;
         let mut done = vec![false; self.stages.len()];
         let mut idle_rounds = 0u32;
+        let mut reported = Instant::now();
         #[cfg(feature = "perturb")]
         let mut rng = self
             .config
@@ -99,6 +123,10 @@ impl Worker {
             }
             if done.iter().all(|&d| d) {
                 return Ok(());
+            }
+            if now.duration_since(reported) >= self.config.progress_interval {
+                reported = now;
+                self.report_progress();
             }
             if progress {
                 idle_rounds = 0;
@@ -198,8 +226,18 @@ fn control(
     per_worker: Vec<Vec<Box<dyn Stage>>>,
 ) -> Result<Metrics, JobError> {
     let workers = per_worker.len();
-    let (report_tx, mut reports) = mpsc::channel::<Report>((2 * workers).next_power_of_two())
-        .map_err(|e| JobError::Spawn(e.to_string()))?;
+    // Room for a round of progress reports from every worker next to the final ones.
+    let stage_count: usize = per_worker.iter().map(Vec::len).sum();
+    let (report_tx, mut reports) =
+        mpsc::channel::<Report>((2 * workers + 2 * stage_count).next_power_of_two())
+            .map_err(|e| JobError::Spawn(e.to_string()))?;
+    let mut table = progress::Table::new(
+        &per_worker
+            .iter()
+            .map(|ws| ws.iter().map(|s| s.name().clone()).collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+    );
+    let started = Instant::now();
     let mut commands = Vec::with_capacity(workers);
     let mut threads: Vec<std::thread::JoinHandle<()>> = Vec::with_capacity(workers);
     let bells =
@@ -215,6 +253,7 @@ fn control(
             commands: cmd_rx,
             config: config.clone(),
             bells: bells.clone(),
+            reports: report_tx.clone(),
         };
         let tx = report_tx.clone();
         let names = names.clone();
@@ -240,9 +279,10 @@ fn control(
                         for s in &worker.stages {
                             s.metrics(&mut m);
                         }
-                        Report::Done(Box::new(m))
+                        let p = worker.stages.iter().map(|s| s.progress()).collect();
+                        Report::Done(index, Box::new((m, p)))
                     }
-                    Ok(Err(Stop::Cancelled)) => Report::Done(Box::default()),
+                    Ok(Err(Stop::Cancelled)) => Report::Done(index, Box::default()),
                     Ok(Err(Stop::Failed(e))) => Report::Failed(JobError::Operator {
                         op: e
                             .op
@@ -286,11 +326,26 @@ fn control(
     }
     let mut outstanding = threads.len();
     let mut metrics = Metrics::default();
+    let observer = config.on_progress.clone();
+    let mut observed = Instant::now();
     while outstanding > 0 {
         match reports.pop(WaitStrategy::default()) {
-            Ok(Report::Done(m)) => {
+            Ok(Report::Progress(w, i, p)) => {
+                table.update(w, i, p);
+                if let Some(f) = &observer
+                    && observed.elapsed() >= config.progress_interval
+                {
+                    observed = Instant::now();
+                    (f.0)(&table.progress(workers - outstanding, false, started.elapsed()));
+                }
+            }
+            Ok(Report::Done(w, done)) => {
                 outstanding -= 1;
+                let (m, p) = *done;
                 metrics.merge(&m);
+                for (i, p) in p.into_iter().enumerate() {
+                    table.update(w, i, p);
+                }
             }
             Ok(Report::Failed(e)) => {
                 outstanding -= 1;
@@ -304,6 +359,11 @@ fn control(
     }
     for t in threads {
         let _ = t.join();
+    }
+    if first_error.is_none()
+        && let Some(f) = &observer
+    {
+        (f.0)(&table.progress(workers, true, started.elapsed()));
     }
     first_error.map_or(Ok(metrics), Err)
 }

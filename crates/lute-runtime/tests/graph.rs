@@ -409,3 +409,85 @@ fn edge_tiers_show_in_the_order_of_side_effects() {
         }
     }
 }
+
+/// The control plane's progress reports: per stage (a source, an exchange) over its workers,
+/// records only grow, watermarks only rise, and the last report (`done`) has every record
+/// and the end-of-stream watermark at every stage.
+#[test]
+fn progress_reports_are_monotone_and_complete() {
+    use lute_runtime::{Progress, Tiers};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+    for workers in [1, 2, 3] {
+        let seen: Arc<Mutex<Vec<Progress>>> = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let config = Config::default()
+            .workers(workers)
+            .tiers(Tiers::AllL4)
+            .progress_interval(Duration::ZERO)
+            .on_progress(move |p| s.lock().unwrap().push(p.clone()));
+        let out = job::source(
+            "numbers",
+            numbers(20_000),
+            WatermarkStrategy {
+                delay: 0,
+                every: 100,
+            },
+        )
+        .key_by("by residue", |x: &i64| x % 7)
+        .map("pass", |x: i64| x)
+        .collect()
+        .run(&config)
+        .unwrap();
+        assert_eq!(out.len(), 20_000);
+        let seen = seen.lock().unwrap();
+        let last = seen.last().expect("a final report");
+        assert!(last.done && last.finished_workers == workers, "{last:?}");
+        assert_eq!(
+            seen.iter().filter(|p| p.done).count(),
+            1,
+            "one final report"
+        );
+        // 1 worker: the exchange is fused into the source's stage (one stage).
+        let names: Vec<&str> = last.stages.iter().map(|s| &*s.name).collect();
+        let want: &[&str] = if workers == 1 {
+            &["numbers"]
+        } else {
+            &["numbers", "by residue"]
+        };
+        assert_eq!(names, want, "{workers} workers");
+        for s in &last.stages {
+            assert_eq!(s.workers, workers);
+            assert_eq!(s.records, 20_000, "{s:?}");
+            assert_eq!(s.watermark, i64::MAX, "{s:?}");
+        }
+        for pair in seen.windows(2) {
+            for (a, b) in pair[0].stages.iter().zip(&pair[1].stages) {
+                assert!(
+                    b.records >= a.records && b.watermark >= a.watermark,
+                    "{a:?} -> {b:?}"
+                );
+            }
+        }
+    }
+}
+
+/// A failed job ends without a final (`done`) progress report.
+#[test]
+fn a_failed_job_gets_no_final_progress_report() {
+    use std::sync::{Arc, Mutex};
+    let done = Arc::new(Mutex::new(false));
+    let d = done.clone();
+    let err = job::source("numbers", numbers(1000), WatermarkStrategy::default())
+        .try_map("fails", |x: i64| {
+            if x == 500 {
+                Err(lute_runtime::OperatorError::new("boom"))
+            } else {
+                Ok(x)
+            }
+        })
+        .for_each("drop", |_, _| Ok(()))
+        .run(&Config::default().on_progress(move |p| *d.lock().unwrap() |= p.done));
+    assert!(err.is_err());
+    assert!(!*done.lock().unwrap());
+}
