@@ -183,6 +183,68 @@ where
     }
 }
 
+/// Splits one CSV line into fields: separated by commas; an unquoted field is trimmed of
+/// surrounding spaces and tabs; a field in double quotes keeps everything inside (commas and
+/// spaces included), with `""` standing for one quote, and only spaces may follow its closing
+/// quote. Records spanning lines (a newline inside quotes) are not supported: the line ends
+/// the record.
+///
+/// # Errors
+/// A quoted field without its closing quote, or text after a closing quote.
+///
+/// # Examples
+///
+/// ```
+/// use lute_runtime::source::csv_fields;
+/// let f = csv_fields(r#" 7 , "a, b" ,"say ""hi""",,x"#).unwrap();
+/// assert_eq!(f, ["7", "a, b", r#"say "hi""#, "", "x"]);
+/// assert!(csv_fields(r#"1,"open"#).is_err());
+/// assert!(csv_fields(r#""a"b,1"#).is_err());
+/// ```
+pub fn csv_fields(line: &str) -> Result<Vec<std::borrow::Cow<'_, str>>, String> {
+    use std::borrow::Cow;
+    let mut out = Vec::new();
+    let mut rest = line;
+    loop {
+        let t = rest.trim_start_matches([' ', '\t']);
+        let after = if let Some(q) = t.strip_prefix('"') {
+            // Quoted: up to the first quote that is not doubled.
+            let mut value = String::new();
+            let mut q = q;
+            loop {
+                let Some(at) = q.find('"') else {
+                    return Err(format!(
+                        "field {}: unterminated quoted field",
+                        out.len() + 1
+                    ));
+                };
+                value.push_str(&q[..at]);
+                if q[at + 1..].starts_with('"') {
+                    value.push('"');
+                    q = &q[at + 2..];
+                } else {
+                    q = &q[at + 1..];
+                    break;
+                }
+            }
+            out.push(Cow::Owned(value));
+            let q = q.trim_start_matches([' ', '\t']);
+            if !(q.is_empty() || q.starts_with(',')) {
+                return Err(format!("field {}: text after the closing quote", out.len()));
+            }
+            q
+        } else {
+            let end = t.find(',').unwrap_or(t.len());
+            out.push(Cow::Borrowed(t[..end].trim_end_matches([' ', '\t'])));
+            &t[end..]
+        };
+        match after.strip_prefix(',') {
+            Some(r) => rest = r,
+            None => return Ok(out),
+        }
+    }
+}
+
 /// Turns one line into an event time and a record, or says why it cannot.
 type Parser<T> = dyn Fn(&str) -> Result<(EventTime, T), String> + Send + Sync;
 
@@ -259,13 +321,18 @@ impl<T> FileSource<T> {
         }
     }
 
-    /// A CSV file (comma-separated fields, no quoting); `parse` gets the fields of a line.
+    /// A CSV file, one record per line; `parse` gets the fields of a line (see [`csv_fields`]:
+    /// RFC 4180 quoting within a line). A line with a malformed quoted field fails the job
+    /// with the file, line number and reason, like any line that does not parse. Each line's
+    /// fields are collected into a fresh vector (file sources parse text; they are not on the
+    /// allocation-free path).
     pub fn csv(
         path: impl Into<PathBuf>,
         parse: impl Fn(&[&str]) -> Result<(EventTime, T), String> + Send + Sync + 'static,
     ) -> Self {
         Self::lines(path, move |line| {
-            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            let owned = csv_fields(line)?;
+            let fields: Vec<&str> = owned.iter().map(AsRef::as_ref).collect();
             parse(&fields)
         })
     }

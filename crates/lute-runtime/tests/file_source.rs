@@ -25,7 +25,15 @@ fn parse_csv(f: &[&str]) -> Result<(i64, (String, i64)), String> {
 
 fn records() -> Vec<(i64, (String, i64))> {
     (0..2_000)
-        .map(|i: i64| (i, (format!("k{}", i % 7), i % 13 - 6)))
+        .map(|i: i64| {
+            // Some keys need CSV quoting: commas, quotes, surrounding spaces.
+            let k = match i % 7 {
+                3 => format!("k{}, \"quoted\"", i % 7),
+                5 => format!("  k{} ", i % 7),
+                _ => format!("k{}", i % 7),
+            };
+            (i, (k, i % 13 - 6))
+        })
         .collect()
 }
 
@@ -34,11 +42,14 @@ fn csv_and_json_lines_match_the_in_memory_source() {
     let recs = records();
     let csv: String = recs
         .iter()
-        .map(|(t, (k, v))| format!("{t},{k},{v}\n"))
+        .map(|(t, (k, v))| format!("{t}, \"{}\" ,{v}\n", k.replace('"', "\"\"")))
         .collect();
     let json: String = recs
         .iter()
-        .map(|(t, (k, v))| format!("{{\"t\":{t},\"k\":\"{k}\",\"v\":{v}}}\n\n"))
+        .map(|(t, (k, v))| {
+            let k = serde_json::to_string(k).unwrap();
+            format!("{{\"t\":{t},\"k\":{k},\"v\":{v}}}\n\n")
+        })
         .collect();
     let csv_path = temp("in.csv", &csv);
     let json_path = temp("in.jsonl", &json);
@@ -102,6 +113,39 @@ fn bad_line_names_file_and_line() {
             other => panic!("unexpected {other:?}"),
         }
     }
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn malformed_quoting_names_file_line_and_field() {
+    let path = temp("quotes.csv", "1,\"a\",1\n2,\"b\"x,2\n");
+    let err = job::source(
+        "csv in",
+        FileSource::csv(&path, parse_csv),
+        WatermarkStrategy::default(),
+    )
+    .collect()
+    .run(&Config::default())
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("line 2") && msg.contains("field 2: text after the closing quote"),
+        "{msg}"
+    );
+    std::fs::write(&path, "1,\"never closed,1\n").unwrap();
+    let err = job::source(
+        "csv in",
+        FileSource::csv(&path, parse_csv),
+        WatermarkStrategy::default(),
+    )
+    .collect()
+    .run(&Config::default())
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("line 1") && msg.contains("unterminated quoted field"),
+        "{msg}"
+    );
     std::fs::remove_file(path).unwrap();
 }
 
