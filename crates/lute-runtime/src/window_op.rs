@@ -21,10 +21,16 @@
 //!   [`StateHasher`]) of indices into a vector of `(key, window state)`, plus the *active* keys
 //!   (those whose state can still emit: [`WindowState::has_pending`]) in key order. A watermark
 //!   advances only the active keys, so its cost follows the keys with open windows, not every
-//!   key ever seen; a key at rest rejoins the active list (a binary search and a shift) on its
-//!   next event. A *new* key allocates (its table entry and window state, once); this is the
-//!   one allocation on the data path, accounted per new key, not per event. Key states are
-//!   not evicted yet: a job whose keys churn for ever grows (NB).
+//!   key ever seen.
+//! - Eviction: a key whose windows have all fired (at rest) holds nothing a later event needs:
+//!   a fresh state advanced to the watermark would behave the same. So after each watermark
+//!   the keys that came to rest are evicted: their table entry is deleted (backward-shift
+//!   deletion, no tombstones), the last state moves into the hole, and the window state is
+//!   kept in a spare list. A key that (re)appears takes a spare state, advanced to the
+//!   watermark; only when no spare is left does it allocate (a clone of the prototype, and the
+//!   table's growth). Memory therefore follows the peak number of keys with open windows, not
+//!   every key ever seen, and a workload whose keys churn reaches an allocation-free steady
+//!   state. Metric `keys_evicted` counts evictions.
 
 use crate::error::OperatorError;
 use crate::operator::{Emit, EventTime, Metrics, Operator};
@@ -212,6 +218,11 @@ pub struct WindowOp<K, KF, VF, W, L = DropLate> {
     watermark: EventTime,
     lateness: EventTime,
     late: u64,
+    /// Window states of evicted keys (at rest), reused for new keys.
+    spare: Vec<W>,
+    /// Scratch for one watermark: indices of the keys that came to rest.
+    resting: Vec<u32>,
+    evicted: u64,
     policy: std::marker::PhantomData<fn() -> L>,
 }
 
@@ -228,6 +239,9 @@ impl<K: Clone, KF: Clone, VF: Clone, W: Clone, L> Clone for WindowOp<K, KF, VF, 
             watermark: self.watermark,
             lateness: self.lateness,
             late: self.late,
+            spare: Vec::new(),
+            resting: Vec::new(),
+            evicted: self.evicted,
             policy: self.policy,
         }
     }
@@ -249,6 +263,9 @@ impl<K, KF, VF, W, L> WindowOp<K, KF, VF, W, L> {
             watermark: EventTime::MIN,
             lateness: 0,
             late: 0,
+            spare: Vec::new(),
+            resting: Vec::new(),
+            evicted: 0,
             policy: std::marker::PhantomData,
         }
     }
@@ -319,13 +336,18 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
         self.states[i].2 = true;
     }
 
-    /// Adds a new key, at rest until [`Self::activate`] (allocates: state, table growth; once
-    /// per key).
+    /// Adds a new key, at rest until [`Self::activate`]: its state is a spare one (an evicted
+    /// key's, at rest) or, if none is left, a clone of the prototype (allocates, as does the
+    /// table's growth).
     #[cold]
     #[inline(never)]
     fn add(&mut self, k: K, h: u64) -> usize {
         let i = self.states.len();
-        self.states.push((k, self.proto.clone(), false));
+        let w = match self.spare.pop() {
+            Some(w) => w,
+            None => self.proto.clone(),
+        };
+        self.states.push((k, w, false));
         if 2 * self.states.len() > self.table.len() {
             let n = (4 * self.states.len()).next_power_of_two().max(16);
             self.table = vec![0; n];
@@ -338,6 +360,67 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
             self.place(h, i);
         }
         i
+    }
+
+    /// The table slot holding state `i`.
+    fn slot_of(&self, i: usize) -> usize {
+        let mask = self.table.len() - 1;
+        let mut at = self.home(hash_of(&self.states[i].0));
+        while self.table[at] as usize != i + 1 {
+            at = (at + 1) & mask;
+        }
+        at
+    }
+
+    /// Empties table slot `at`, shifting later entries of its probe run back so that every key
+    /// stays reachable from its home slot (linear probing without tombstones).
+    fn delete_slot(&mut self, mut at: usize) {
+        let mask = self.table.len() - 1;
+        let mut j = at;
+        loop {
+            j = (j + 1) & mask;
+            let e = self.table[j];
+            if e == 0 {
+                break;
+            }
+            let home = self.home(hash_of(&self.states[e as usize - 1].0));
+            // The entry stays if its home lies cyclically in (at, j]; otherwise it fills the
+            // hole, which moves to `j`.
+            let stays = if at <= j {
+                at < home && home <= j
+            } else {
+                at < home || home <= j
+            };
+            if !stays {
+                self.table[at] = e;
+                at = j;
+            }
+        }
+        self.table[at] = 0;
+    }
+
+    /// Evicts state `i` (at rest, not in `active`): deletes its table entry, moves the last
+    /// state into its place (re-pointing that key's table entry and, if active, its entry in
+    /// `active`), and keeps the window state as a spare.
+    fn evict(&mut self, i: usize) {
+        let at = self.slot_of(i);
+        self.delete_slot(at);
+        let last = self.states.len() - 1;
+        if i != last {
+            let at = self.slot_of(last);
+            self.table[at] = i as u32 + 1;
+            if self.states[last].2 {
+                let k = &self.states[last].0;
+                let p = self
+                    .active
+                    .partition_point(|&s| self.states[s as usize].0 < *k);
+                debug_assert_eq!(self.active.get(p), Some(&(last as u32)));
+                self.active[p] = i as u32;
+            }
+        }
+        let (_, w, _) = self.states.swap_remove(i);
+        self.spare.push(w);
+        self.evicted += 1;
     }
 
     fn place(&mut self, h: u64, i: usize) {
@@ -424,12 +507,27 @@ where
             rested |= !w.has_pending();
         }
         if rested {
-            let Self { active, states, .. } = self;
+            let Self {
+                active,
+                states,
+                resting,
+                ..
+            } = self;
+            resting.clear();
             active.retain(|&i| {
                 let s = &mut states[i as usize];
                 s.2 = s.1.has_pending();
+                if !s.2 {
+                    resting.push(i);
+                }
                 s.2
             });
+            // Highest index first: every state that moves into a hole is one that stays.
+            resting.sort_unstable_by(|a, b| b.cmp(a));
+            for j in 0..self.resting.len() {
+                let i = self.resting[j] as usize;
+                self.evict(i);
+            }
         }
         match failed {
             Some(e) => Err(e),
@@ -439,6 +537,7 @@ where
 
     fn metrics(&self, m: &mut Metrics) {
         m.add(L::METRIC, self.late);
+        m.add("keys_evicted", self.evicted);
     }
 }
 
@@ -483,11 +582,16 @@ mod tests {
         let got: Vec<(String, i64)> = out.0.drain(..).map(|(_, (k, r))| (k, r.value)).collect();
         let want: Vec<(String, i64)> = expect.into_iter().collect();
         assert_eq!(got, want);
-        // Every window has ended: no key is active, so a watermark touches none of them.
-        assert!(op.active.is_empty() && op.states.iter().all(|s| !s.2));
+        // Every window has ended: every key is evicted, its state kept as a spare.
+        assert!(op.active.is_empty() && op.states.is_empty());
+        assert!(op.table.iter().all(|&e| e == 0));
+        assert_eq!((op.spare.len(), op.evicted), (3001, 3001));
         // A key at rest comes back: it is brought up to the watermark and counted again.
         op.process(150, ("k7".to_owned(), 5), &mut out).unwrap();
-        assert_eq!(op.active.len(), 1);
+        assert_eq!(
+            (op.active.len(), op.states.len(), op.spare.len()),
+            (1, 1, 3000)
+        );
         op.on_watermark(200, &mut out).unwrap();
         let again: Vec<(String, i64, i64)> = out
             .0
@@ -495,5 +599,104 @@ mod tests {
             .map(|(_, (k, r))| (k, r.start, r.value))
             .collect();
         assert_eq!(again, [("k7".to_owned(), 100, 5)]);
+    }
+
+    /// Keys that churn (each key lives for a few windows, then never comes back) and keys
+    /// that come and go, against a `BTreeMap` of (window, key) sums: every result matches,
+    /// live states stay bounded by the keys with open windows, and once the spare list has
+    /// filled no further prototype clone is needed.
+    #[test]
+    fn evicted_keys_free_their_state_and_results_stay_exact() {
+        let windows = SlidingWindows::new(Sum, &[SlidingSpec::tumbling(100)]).unwrap();
+        let mut op = WindowOp::<_, _, _, _, DropLate>::new(
+            |x: &(String, i64)| x.0.clone(),
+            |x: (String, i64)| x.1,
+            windows,
+        );
+        let mut expect: BTreeMap<(i64, String), i64> = BTreeMap::new();
+        let mut out = Out(Vec::new());
+        let mut max_live = 0;
+        let mut spares_after_warmup = None;
+        for i in 0..60_000i64 {
+            // 40 keys per era of 1000 events, a new set each era; plus 5 keys that appear
+            // in every other window only.
+            let key = if i % 3 == 0 {
+                format!("steady{}", (i / 3) % 5)
+            } else {
+                format!("era{}-{}", i / 1000, (i * 7919) % 40)
+            };
+            if i % 3 == 0 && (i / 100) % 2 == 1 {
+                // The steady keys skip odd windows (so they rest and come back).
+            } else {
+                *expect.entry((i / 100, key.clone())).or_default() += i;
+                op.process(i, (key, i), &mut out).unwrap();
+            }
+            if (i + 1) % 100 == 0 {
+                op.on_watermark(i + 1, &mut out).unwrap();
+                max_live = max_live.max(op.states.len());
+                if i + 1 == 10_000 {
+                    spares_after_warmup = Some(op.spare.len() + op.states.len());
+                }
+            }
+        }
+        op.on_watermark(EventTime::MAX, &mut out).unwrap();
+        let mut got: Vec<((i64, String), i64)> = out
+            .0
+            .into_iter()
+            .map(|(_, (k, r))| ((r.start / 100, k), r.value))
+            .collect();
+        got.sort();
+        let want: Vec<((i64, String), i64)> = expect.into_iter().collect();
+        assert_eq!(got, want);
+        assert!(max_live <= 45, "live states {max_live}");
+        assert!(op.states.is_empty() && op.active.is_empty());
+        // Every state ever made is accounted for as a spare; none was made after warm-up.
+        assert_eq!(Some(op.spare.len()), spares_after_warmup);
+        assert!(op.evicted > 2_000, "{}", op.evicted);
+    }
+
+    /// The index table under random inserts and evictions (backward-shift deletion): every
+    /// live key stays reachable and maps to its own state, and the table holds exactly one
+    /// entry per state.
+    #[test]
+    fn table_deletion_keeps_every_key_reachable() {
+        let windows = SlidingWindows::new(Sum, &[SlidingSpec::tumbling(100)]).unwrap();
+        let mut op = WindowOp::<_, _, _, _, DropLate>::new(
+            |x: &(u64, i64)| x.0,
+            |x: (u64, i64)| x.1,
+            windows,
+        );
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut live: Vec<u64> = Vec::new();
+        for round in 0..40_000 {
+            // Grow to ~3000 keys, then hover (inserts and evictions alike).
+            let grow = live.len() < 3000 || rnd() % 2 == 0;
+            if grow || live.is_empty() {
+                let k = rnd() % 1_000_000;
+                if op.find(&k, hash_of(&k)).is_none() {
+                    op.add(k, hash_of(&k));
+                    live.push(k);
+                }
+            } else {
+                let k = live.swap_remove((rnd() % live.len() as u64) as usize);
+                let i = op.find(&k, hash_of(&k)).expect("a live key is found");
+                op.evict(i);
+            }
+            if round % 499 == 0 {
+                for k in &live {
+                    let i = op.find(k, hash_of(k)).expect("a live key is found");
+                    assert_eq!(op.states[i].0, *k);
+                }
+                let entries = op.table.iter().filter(|&&e| e != 0).count();
+                assert_eq!(entries, op.states.len());
+                assert_eq!(op.states.len(), live.len());
+            }
+        }
     }
 }
