@@ -125,7 +125,10 @@ impl Config {
     }
 
     /// Calls `f` with the job's progress on the control-plane thread: at most once per
-    /// [`Config::progress_interval`] while the job runs, and once at the end (`done`).
+    /// [`Config::progress_interval`] while the job runs, and once more with `done` set when
+    /// the job has succeeded (not after a failure). The control plane handles failures between
+    /// calls, so `f` should return quickly (hand the figures to another thread for slow work);
+    /// a panic in `f` cancels the job, which fails with [`crate::JobError::Observer`].
     ///
     /// # Examples
     ///

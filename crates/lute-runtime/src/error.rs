@@ -121,4 +121,8 @@ pub enum JobError {
     /// A thread could not be started.
     #[error("could not start a thread: {0}")]
     Spawn(String),
+    /// The progress observer ([`crate::Config::on_progress`]) panicked; the job was cancelled
+    /// and every thread joined.
+    #[error("the progress observer panicked: {0}")]
+    Observer(String),
 }

@@ -5,9 +5,16 @@
 //! report ring, without blocking: a report that does not fit is dropped (the figures are
 //! cumulative, so the next one carries it). The control plane combines them per *stage* (a
 //! source or an exchange, over the workers that run it): records summed, the watermark the
-//! minimum, i.e. the job's event-time frontier at that stage. An observer set with
-//! [`Config::on_progress`](crate::Config::on_progress) is called on the control-plane thread
-//! at most once per interval while the job runs, and once at the end.
+//! minimum, i.e. the job's event-time frontier at that stage. Workers start each round of
+//! reports at a rotating stage, and the control plane drains every waiting report (acting on
+//! a failure first) before it calls the observer, so a full ring starves no stage. An
+//! observer set with [`Config::on_progress`](crate::Config::on_progress) is called on the
+//! control-plane thread at most once per interval while the job runs, and once at the end of
+//! a successful job; a panic in it fails the job ([`crate::JobError::Observer`]).
+//!
+//! A stage is identified by its instances sharing one name allocation (they are built from
+//! one pipeline); two stages whose names are equal strings are reported separately, and
+//! [`Progress::stage`] returns the first.
 
 use crate::operator::EventTime;
 use std::sync::Arc;
@@ -52,7 +59,7 @@ pub struct Progress {
     pub stages: Vec<StageStatus>,
     /// Workers in the job.
     pub workers: usize,
-    /// Workers that have finished.
+    /// Workers that have stopped (finished, or failed: then the job is being cancelled).
     pub finished_workers: usize,
     /// `true` once, in the last call: every worker finished and the job succeeded.
     pub done: bool,

@@ -184,13 +184,15 @@ where
 }
 
 /// Splits one CSV line into fields: separated by commas; an unquoted field is trimmed of
-/// surrounding spaces and tabs; a field in double quotes keeps everything inside (commas and
-/// spaces included), with `""` standing for one quote, and only spaces may follow its closing
+/// surrounding whitespace and may not contain a double quote (RFC 4180: such a field must be
+/// quoted); a field in double quotes keeps everything inside (commas and whitespace
+/// included), with `""` standing for one quote, and only whitespace may follow its closing
 /// quote. Records spanning lines (a newline inside quotes) are not supported: the line ends
 /// the record.
 ///
 /// # Errors
-/// A quoted field without its closing quote, or text after a closing quote.
+/// A quoted field without its closing quote, text after a closing quote, or a quote inside
+/// an unquoted field; each names the field (1-based).
 ///
 /// # Examples
 ///
@@ -200,13 +202,15 @@ where
 /// assert_eq!(f, ["7", "a, b", r#"say "hi""#, "", "x"]);
 /// assert!(csv_fields(r#"1,"open"#).is_err());
 /// assert!(csv_fields(r#""a"b,1"#).is_err());
+/// assert!(csv_fields(r#"x"a,b""#).is_err());
+/// assert_eq!(csv_fields("1,\u{a0}k\u{a0},").unwrap(), ["1", "k", ""]);
 /// ```
 pub fn csv_fields(line: &str) -> Result<Vec<std::borrow::Cow<'_, str>>, String> {
     use std::borrow::Cow;
     let mut out = Vec::new();
     let mut rest = line;
     loop {
-        let t = rest.trim_start_matches([' ', '\t']);
+        let t = rest.trim_start();
         let after = if let Some(q) = t.strip_prefix('"') {
             // Quoted: up to the first quote that is not doubled.
             let mut value = String::new();
@@ -228,14 +232,21 @@ pub fn csv_fields(line: &str) -> Result<Vec<std::borrow::Cow<'_, str>>, String> 
                 }
             }
             out.push(Cow::Owned(value));
-            let q = q.trim_start_matches([' ', '\t']);
+            let q = q.trim_start();
             if !(q.is_empty() || q.starts_with(',')) {
                 return Err(format!("field {}: text after the closing quote", out.len()));
             }
             q
         } else {
             let end = t.find(',').unwrap_or(t.len());
-            out.push(Cow::Borrowed(t[..end].trim_end_matches([' ', '\t'])));
+            let field = t[..end].trim_end();
+            if field.contains('"') {
+                return Err(format!(
+                    "field {}: a quote inside an unquoted field (quote the field)",
+                    out.len() + 1
+                ));
+            }
+            out.push(Cow::Borrowed(field));
             &t[end..]
         };
         match after.strip_prefix(',') {

@@ -26,8 +26,10 @@
 //!   a fresh state advanced to the watermark would behave the same. So after each watermark
 //!   the keys that came to rest are evicted: their table entry is deleted (backward-shift
 //!   deletion, no tombstones), the last state moves into the hole, and the window state is
-//!   kept in a spare list. A key that (re)appears takes a spare state, advanced to the
-//!   watermark; only when no spare is left does it allocate (a clone of the prototype, and the
+//!   kept in a spare list. A key that (re)appears takes a spare state, recycled
+//!   ([`WindowState::recycle`]: nothing to do for the built-in states; a clone of the
+//!   prototype by default for others) and advanced to the watermark; only when no spare is
+//!   left does it allocate (a clone of the prototype, and the
 //!   table's growth). Memory therefore follows the peak number of keys with open windows, not
 //!   every key ever seen, and a workload whose keys churn reaches an allocation-free steady
 //!   state. Metric `keys_evicted` counts evictions.
@@ -38,12 +40,16 @@ use lute_window::window::{Late, SessionWindows, SlidingWindows, WindowResult};
 use lute_window::{Lift, Monoid};
 use std::hash::Hash;
 
-/// The hasher of keyed state: per 64-bit word, XOR then one multiply by the golden-ratio
-/// constant (Fibonacci hashing). The table takes a hash's *top* bits as the home slot, and a
-/// multiply carries every input bit upwards, so the top bits depend on every bit of every
-/// word. One `imul` per word: cheaper than [`crate::exchange::MixHasher`] (whose full
-/// avalanche routing needs, since routing must also be stable across machines);
-/// deterministic, so iteration-independent behaviour is the same in every run.
+/// The hasher of keyed state: per 64-bit word, the running hash folded onto itself
+/// (`h ^ h >> 32`), XORed with the word, then one multiply by the golden-ratio constant
+/// (Fibonacci hashing). The table takes a hash's *top* bits as the home slot; a multiply
+/// carries every input bit upwards, and the fold carries the previous words' high bits down
+/// before the next multiply, so words that differ only in their high bits cannot cancel (as
+/// they would with the multiply alone: `(0, 0)` and `(1 << 56, 0x15 << 56)`). For a one-word
+/// key the fold is of the constant start value and compiles away: one `imul`. Cheaper than
+/// [`crate::exchange::MixHasher`] (whose full avalanche routing needs, since routing must
+/// also be stable across machines); deterministic, so iteration-independent behaviour is the
+/// same in every run.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StateHasher(u64);
 
@@ -55,7 +61,7 @@ impl std::hash::Hasher for StateHasher {
 
     #[inline(always)]
     fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0 ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = (self.0 ^ (self.0 >> 32) ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
 
     #[inline(always)]
@@ -93,8 +99,17 @@ pub trait WindowState: Clone + Send + 'static {
     fn insert(&mut self, t: EventTime, x: &<Self::Op as Monoid>::Agg) -> Result<(), Late>;
     /// Advances the watermark, emitting every window it closes.
     fn advance(&mut self, w: EventTime, emit: impl FnMut(WindowResult<<Self::Op as Monoid>::Agg>));
-    /// Whether a later watermark can still emit (`false`: at rest until the next insert).
+    /// Whether a later watermark can still emit (`false`: at rest until the next insert). A
+    /// key at rest is evicted (see the module docs) and its state later serves another key,
+    /// after [`WindowState::recycle`].
     fn has_pending(&self) -> bool;
+    /// Makes this state, at rest and evicted, ready to serve a new key: afterwards it must
+    /// behave exactly as a clone of `proto` would. Default: `*self = proto.clone()` (correct
+    /// for any state; allocates like a clone). The built-in states override it with nothing:
+    /// at rest they hold no data, so reuse allocates nothing.
+    fn recycle(&mut self, proto: &Self) {
+        self.clone_from(proto);
+    }
 }
 
 impl<M: Monoid + Clone + Send + 'static> WindowState for SlidingWindows<M>
@@ -113,6 +128,10 @@ where
     }
     fn has_pending(&self) -> bool {
         SlidingWindows::has_pending(self)
+    }
+    fn recycle(&mut self, _proto: &Self) {
+        // At rest every slice has been emitted and dropped: nothing of the old key remains
+        // (advancing it to the watermark makes it a fresh state's equal).
     }
 }
 
@@ -136,6 +155,9 @@ where
     }
     fn advance(&mut self, w: EventTime, emit: impl FnMut(WindowResult<M::Agg>)) {
         self.state.advance_watermark(w, emit);
+    }
+    fn recycle(&mut self, _proto: &Self) {
+        // At rest no session is open: nothing of the old key remains.
     }
     fn has_pending(&self) -> bool {
         self.state.has_pending()
@@ -341,10 +363,16 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
     /// table's growth).
     #[cold]
     #[inline(never)]
-    fn add(&mut self, k: K, h: u64) -> usize {
+    fn add(&mut self, k: K, h: u64) -> usize
+    where
+        W: WindowState,
+    {
         let i = self.states.len();
         let w = match self.spare.pop() {
-            Some(w) => w,
+            Some(mut w) => {
+                w.recycle(&self.proto);
+                w
+            }
             None => self.proto.clone(),
         };
         self.states.push((k, w, false));
@@ -698,5 +726,78 @@ mod tests {
                 assert_eq!(op.states.len(), live.len());
             }
         }
+    }
+
+    /// Two-word keys that differ only in their high bits do not collide (with a multiply per
+    /// word and no fold, `(a << 56, b << 56)` gave 256 distinct hashes for 65 536 keys).
+    #[test]
+    fn state_hasher_mixes_high_bits_across_words() {
+        use std::hash::Hasher as _;
+        let h = |k: (u64, u64)| {
+            let mut s = StateHasher::default();
+            k.hash(&mut s);
+            s.finish()
+        };
+        let mut distinct = std::collections::HashSet::new();
+        for a in 0..256u64 {
+            for b in 0..256u64 {
+                distinct.insert(h((a << 56, b << 56)));
+            }
+        }
+        assert_eq!(distinct.len(), 65_536);
+        assert_ne!(h((0, 0)), h((1 << 56, 0x15 << 56)));
+    }
+
+    /// A user-defined state that keeps data across rest (here: a count of every event it
+    /// ever saw) is recycled to a clone of the prototype before it serves another key, so an
+    /// evicted key's data never leaks into a new one.
+    #[test]
+    fn a_recycled_state_starts_fresh_for_the_next_key() {
+        #[derive(Clone)]
+        struct Lifetime {
+            w: SlidingWindows<Sum>,
+            events: i64,
+        }
+        impl WindowState for Lifetime {
+            type Op = Sum;
+            fn op(&self) -> &Sum {
+                self.w.op()
+            }
+            fn insert(&mut self, t: EventTime, x: &i64) -> Result<(), Late> {
+                self.events += 1;
+                self.w.insert(t, x)
+            }
+            fn advance(&mut self, wm: EventTime, mut emit: impl FnMut(WindowResult<i64>)) {
+                let n = self.events;
+                self.w.advance_watermark(wm, |r| {
+                    emit(WindowResult {
+                        value: r.value * 1000 + n,
+                        ..r
+                    })
+                });
+            }
+            fn has_pending(&self) -> bool {
+                self.w.has_pending()
+            }
+        }
+        let proto = Lifetime {
+            w: SlidingWindows::new(Sum, &[SlidingSpec::tumbling(100)]).unwrap(),
+            events: 0,
+        };
+        let mut op = WindowOp::<_, _, _, _, DropLate>::new(
+            |x: &(String, i64)| x.0.clone(),
+            |x: (String, i64)| x.1,
+            proto,
+        );
+        let mut out = Out(Vec::new());
+        for t in 0..5 {
+            op.process(t, ("a".to_owned(), 1), &mut out).unwrap();
+        }
+        op.on_watermark(100, &mut out).unwrap(); // `a` fires and is evicted
+        assert_eq!(op.spare.len(), 1);
+        op.process(150, ("b".to_owned(), 1), &mut out).unwrap(); // `b` takes the spare
+        op.on_watermark(200, &mut out).unwrap();
+        let got: Vec<(String, i64)> = out.0.into_iter().map(|(_, (k, r))| (k, r.value)).collect();
+        assert_eq!(got, [("a".to_owned(), 5005), ("b".to_owned(), 1001)]);
     }
 }

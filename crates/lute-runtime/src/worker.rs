@@ -63,11 +63,15 @@ struct Worker {
 impl Worker {
     /// Sends each stage's figures to the control plane without waiting: a report that does not
     /// fit is dropped (figures are cumulative; the next report carries them).
-    fn report_progress(&self) {
-        for (i, s) in self.stages.iter().enumerate() {
+    fn report_progress(&self, round: usize) {
+        // Starting at a rotating stage, so a ring that is often full starves no stage.
+        let n = self.stages.len();
+        for k in 0..n {
+            let i = (round + k) % n;
+            let p = self.stages[i].progress();
             if self
                 .reports
-                .try_push(Report::Progress(self.index, i, s.progress()))
+                .try_push(Report::Progress(self.index, i, p))
                 .is_err()
             {
                 break;
@@ -100,14 +104,18 @@ impl Worker {
         let mut done = vec![false; self.stages.len()];
         let mut idle_rounds = 0u32;
         let mut reported = Instant::now();
+        let mut reports = 0usize;
         #[cfg(feature = "perturb")]
         let mut rng = self
             .config
             .perturb
             .map(|s| s ^ (self.index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         loop {
-            if let Ok(Command::Cancel) = self.commands.try_pop() {
-                return Err(Stop::Cancelled);
+            // A command ring whose control plane is gone cancels too: nothing would ever
+            // collect this worker's results.
+            match self.commands.try_pop() {
+                Ok(Command::Cancel) | Err(PopError::Disconnected) => return Err(Stop::Cancelled),
+                Err(PopError::Empty) => {}
             }
             let now = Instant::now();
             let mut progress = false;
@@ -126,7 +134,8 @@ impl Worker {
             }
             if now.duration_since(reported) >= self.config.progress_interval {
                 reported = now;
-                self.report_progress();
+                reports = reports.wrapping_add(1);
+                self.report_progress(reports);
             }
             if progress {
                 idle_rounds = 0;
@@ -199,6 +208,13 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     } else {
         "non-string panic payload".to_owned()
     }
+}
+
+/// Calls the progress observer; a panic in it becomes the job's error (the caller cancels the
+/// workers), never an unwinding control plane that would leave them running.
+fn observe(f: &progress::ProgressObserver, p: &progress::Progress) -> Result<(), JobError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (f.0)(p)))
+        .map_err(|e| JobError::Observer(panic_message(&*e)))
 }
 
 /// Runs per-worker stages to completion under a control-plane thread.
@@ -328,33 +344,62 @@ fn control(
     let mut metrics = Metrics::default();
     let observer = config.on_progress.clone();
     let mut observed = Instant::now();
+    // One report: progress into the table, results into `metrics`, a failure cancels all.
+    let mut take = |r: Report,
+                    outstanding: &mut usize,
+                    first_error: &mut Option<JobError>,
+                    table: &mut progress::Table,
+                    commands: &mut Vec<spsc::Producer<Command>>| match r {
+        Report::Progress(w, i, p) => table.update(w, i, p),
+        Report::Done(w, done) => {
+            *outstanding -= 1;
+            let (m, p) = *done;
+            metrics.merge(&m);
+            for (i, p) in p.into_iter().enumerate() {
+                table.update(w, i, p);
+            }
+        }
+        Report::Failed(e) => {
+            *outstanding -= 1;
+            if first_error.is_none() {
+                *first_error = Some(e);
+                cancel_all(commands, &threads);
+            }
+        }
+    };
     while outstanding > 0 {
         match reports.pop(WaitStrategy::default()) {
-            Ok(Report::Progress(w, i, p)) => {
-                table.update(w, i, p);
-                if let Some(f) = &observer
-                    && observed.elapsed() >= config.progress_interval
-                {
-                    observed = Instant::now();
-                    (f.0)(&table.progress(workers - outstanding, false, started.elapsed()));
-                }
-            }
-            Ok(Report::Done(w, done)) => {
-                outstanding -= 1;
-                let (m, p) = *done;
-                metrics.merge(&m);
-                for (i, p) in p.into_iter().enumerate() {
-                    table.update(w, i, p);
-                }
-            }
-            Ok(Report::Failed(e)) => {
-                outstanding -= 1;
-                if first_error.is_none() {
-                    first_error = Some(e);
-                    cancel_all(&mut commands, &threads);
-                }
-            }
+            Ok(r) => take(
+                r,
+                &mut outstanding,
+                &mut first_error,
+                &mut table,
+                &mut commands,
+            ),
             Err(PopError::Disconnected | PopError::Empty) => break,
+        }
+        // Everything already waiting first (a failure is acted on before the observer runs,
+        // and every stage's latest figures are in the table), then the observer.
+        while let Ok(r) = reports.try_pop() {
+            take(
+                r,
+                &mut outstanding,
+                &mut first_error,
+                &mut table,
+                &mut commands,
+            );
+        }
+        if let Some(f) = &observer
+            && outstanding > 0
+            && first_error.is_none()
+            && observed.elapsed() >= config.progress_interval
+        {
+            observed = Instant::now();
+            let p = table.progress(workers - outstanding, false, started.elapsed());
+            if let Err(e) = observe(f, &p) {
+                first_error = Some(e);
+                cancel_all(&mut commands, &threads);
+            }
         }
     }
     for t in threads {
@@ -363,7 +408,7 @@ fn control(
     if first_error.is_none()
         && let Some(f) = &observer
     {
-        (f.0)(&table.progress(workers, true, started.elapsed()));
+        first_error = observe(f, &table.progress(workers, true, started.elapsed())).err();
     }
     first_error.map_or(Ok(metrics), Err)
 }

@@ -491,3 +491,44 @@ fn a_failed_job_gets_no_final_progress_report() {
     assert!(err.is_err());
     assert!(!*done.lock().unwrap());
 }
+
+/// A panicking progress observer fails the job with `JobError::Observer`, and `run` returns
+/// only after every worker was cancelled and joined: on an endless source, no worker is left
+/// holding its clone of the sink (before the fix the control plane unwound and left them
+/// running).
+#[test]
+fn a_panicking_observer_cancels_the_job() {
+    use lute_runtime::GenSource;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Duration;
+    let count = Arc::new(AtomicU64::new(0));
+    let c = count.clone();
+    let plan = job::source(
+        "endless",
+        GenSource::new(u64::MAX, |i| (i as i64, i)),
+        WatermarkStrategy::default(),
+    )
+    .for_each("count", move |_, _| {
+        c.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    });
+    let err = plan
+        .run(
+            &Config::default()
+                .workers(2)
+                .progress_interval(Duration::ZERO)
+                .on_progress(|_| panic!("observer bug")),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, JobError::Observer(m) if m.contains("observer bug")),
+        "{err:?}"
+    );
+    drop(plan);
+    assert_eq!(
+        Arc::strong_count(&count),
+        1,
+        "a worker still holds the sink"
+    );
+}
