@@ -116,34 +116,37 @@ fn bad_line_names_file_and_line() {
     std::fs::remove_file(path).unwrap();
 }
 
-#[test]
-fn malformed_quoting_names_file_line_and_field() {
-    let path = temp("quotes.csv", "1,\"a\",1\n2,\"b\"x,2\n");
-    let err = job::source(
+/// The error message of a one-worker CSV job over `path`.
+fn csv_job_error(path: &std::path::Path) -> String {
+    job::source(
         "csv in",
-        FileSource::csv(&path, parse_csv),
+        FileSource::csv(path, parse_csv),
         WatermarkStrategy::default(),
     )
     .collect()
     .run(&Config::default())
-    .unwrap_err();
-    let msg = err.to_string();
+    .unwrap_err()
+    .to_string()
+}
+
+#[test]
+fn malformed_quoting_names_file_line_and_field() {
+    let path = temp("quotes.csv", "1,\"a\",1\n2,\"b\"x,2\n");
+    let msg = csv_job_error(&path);
     assert!(
         msg.contains("line 2") && msg.contains("field 2: text after the closing quote"),
         "{msg}"
     );
     std::fs::write(&path, "1,\"never closed,1\n").unwrap();
-    let err = job::source(
-        "csv in",
-        FileSource::csv(&path, parse_csv),
-        WatermarkStrategy::default(),
-    )
-    .collect()
-    .run(&Config::default())
-    .unwrap_err();
-    let msg = err.to_string();
+    let msg = csv_job_error(&path);
     assert!(
         msg.contains("line 1") && msg.contains("unterminated quoted field"),
+        "{msg}"
+    );
+    std::fs::write(&path, "1,k\"x,1\n").unwrap();
+    let msg = csv_job_error(&path);
+    assert!(
+        msg.contains("line 1") && msg.contains("field 2: a quote inside an unquoted field"),
         "{msg}"
     );
     std::fs::remove_file(path).unwrap();
