@@ -156,7 +156,10 @@ pub trait Operator<In>: Clone + Send + 'static {
 }
 
 /// Counters reported by operators at the end of a run, summed over workers: one value per
-/// (operator name, counter name).
+/// (operator name, counter name). The runtime's own: `records_in` per stage (under the
+/// source's name, and under an exchange's name where it runs as its own stage: not when it is
+/// fused away at one worker); `late_dropped` / `late_emitted` per window or join operator;
+/// `keys_evicted` per window operator; `exchange_spilled_batches` (under `<job>`).
 ///
 /// # Examples
 ///

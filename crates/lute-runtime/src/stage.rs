@@ -238,6 +238,7 @@ where
     }
 
     fn metrics(&self, m: &mut Metrics) {
+        m.within(&self.name, |m| m.add("records_in", self.records));
         self.chain.metrics(m);
         self.down.metrics(m);
     }
@@ -400,6 +401,7 @@ where
     }
 
     fn metrics(&self, m: &mut Metrics) {
+        m.within(&self.name, |m| m.add("records_in", self.rx.received()));
         self.chain.metrics(m);
         self.down.metrics(m);
     }

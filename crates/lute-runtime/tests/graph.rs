@@ -410,6 +410,21 @@ fn edge_tiers_show_in_the_order_of_side_effects() {
     }
 }
 
+/// The progress test's job: 20 000 numbers, a watermark every 100, one exchange.
+fn residue_job() -> lute_runtime::job::Collect<i64> {
+    job::source(
+        "numbers",
+        numbers(20_000),
+        WatermarkStrategy {
+            delay: 0,
+            every: 100,
+        },
+    )
+    .key_by("by residue", |x: &i64| x % 7)
+    .map("pass", |x: i64| x)
+    .collect()
+}
+
 /// The control plane's progress reports: per stage (a source, an exchange) over its workers,
 /// records only grow, watermarks only rise, and the last report (`done`) has every record
 /// and the end-of-stream watermark at every stage.
@@ -426,20 +441,14 @@ fn progress_reports_are_monotone_and_complete() {
             .tiers(Tiers::AllL4)
             .progress_interval(Duration::ZERO)
             .on_progress(move |p| s.lock().unwrap().push(p.clone()));
-        let out = job::source(
-            "numbers",
-            numbers(20_000),
-            WatermarkStrategy {
-                delay: 0,
-                every: 100,
-            },
-        )
-        .key_by("by residue", |x: &i64| x % 7)
-        .map("pass", |x: i64| x)
-        .collect()
-        .run(&config)
-        .unwrap();
+        let job = residue_job();
+        let out = job.run(&config).unwrap();
         assert_eq!(out.len(), 20_000);
+        // The run's metrics count the same records per stage.
+        let metrics = job.metrics();
+        assert_eq!(metrics.get("numbers", "records_in"), Some(20_000));
+        let by = metrics.get("by residue", "records_in");
+        assert_eq!(by, (workers > 1).then_some(20_000), "{metrics}");
         let seen = seen.lock().unwrap();
         let last = seen.last().expect("a final report");
         assert!(last.done && last.finished_workers == workers, "{last:?}");
