@@ -508,6 +508,17 @@ pub struct Named<O> {
     pub(crate) op: O,
 }
 
+impl<O> Named<O> {
+    /// A record's result, its error tagged with this operator's name.
+    #[inline(always)]
+    fn tagged(&self, r: Result<(), OperatorError>) -> Result<(), OperatorError> {
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) => Err(e.in_operator(&self.name)),
+        }
+    }
+}
+
 impl<In, O: Operator<In>> Operator<In> for Named<O> {
     type Out = O::Out;
 
@@ -524,10 +535,8 @@ impl<In, O: Operator<In>> Operator<In> for Named<O> {
         out: &mut E,
     ) -> Result<(), OperatorError> {
         set_current_op(self.id);
-        match self.op.process(ts, x, out) {
-            Ok(()) => Ok(()),
-            Err(e) => Err(e.in_operator(&self.name)),
-        }
+        let r = self.op.process(ts, x, out);
+        self.tagged(r)
     }
 
     fn all_fused(&self) -> bool {
@@ -542,10 +551,8 @@ impl<In, O: Operator<In>> Operator<In> for Named<O> {
         out: &mut E,
     ) -> Result<(), OperatorError> {
         set_current_op(self.id);
-        match self.op.process_fused(ts, x, out) {
-            Ok(()) => Ok(()),
-            Err(e) => Err(e.in_operator(&self.name)),
-        }
+        let r = self.op.process_fused(ts, x, out);
+        self.tagged(r)
     }
 
     fn on_watermark<E: Emit<O::Out>>(

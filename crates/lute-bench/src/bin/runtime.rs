@@ -20,7 +20,9 @@
 
 use anyhow::{Context, Result, ensure};
 use lute_bench::{Args, Report, load_average, median};
-use lute_runtime::job::Plan;
+use lute_runtime::job::{Plan, Stream};
+use lute_runtime::operator::{Identity, Named, Operator};
+use lute_runtime::source::Source;
 use lute_runtime::{Config, GenSource, Pinning, Tiers, WatermarkStrategy, job};
 use lute_window::ops::Sum;
 use lute_window::window::{SlidingSpec, SlidingWindows, WindowResult};
@@ -121,38 +123,22 @@ fn pinning(workers: usize) -> Pinning {
 /// The scaling job on `workers` workers.
 fn framework_heavy(n: u64, workers: usize) -> Result<(Duration, u64)> {
     let check = Arc::new(AtomicU64::new(0));
-    let c = check.clone();
-    let plan = job::source(
-        "events",
-        GenSource::new(n, event),
-        WatermarkStrategy {
-            delay: 0,
-            every: EVERY,
-        },
-    )
-    .map("work", |(k, v): (u64, i64)| (k, work(v)))
-    .key_by("by key", |e: &(u64, i64)| e.0)
-    .window(
-        "sliding sum",
-        |e: &(u64, i64)| e.0,
-        |e: (u64, i64)| e.1,
-        &[SlidingSpec::sliding(SIZE, SLIDE)],
-        Sum,
-    )
-    .context("window spec")?
-    .for_each("checksum", move |_, (k, r): (u64, WindowResult<i64>)| {
-        // Relaxed: a commutative sum read after the job (thread joins order it).
-        c.fetch_add(fold(0, k, &r), Ordering::Relaxed);
-        Ok(())
-    });
+    let plan = window_and_sum(
+        events(n).map("work", |(k, v): (u64, i64)| (k, work(v))),
+        check.clone(),
+    )?;
     let config = Config::default().workers(workers).pinning(pinning(workers));
     let t = Instant::now();
     plan.run(&config).context("running the scaling job")?;
     Ok((t.elapsed(), check.load(Ordering::Relaxed)))
 }
 
-fn build(n: u64, c: Arc<AtomicU64>) -> Result<Plan> {
-    let plan = job::source(
+/// The generated events with a watermark every [`EVERY`].
+fn events(
+    n: u64,
+) -> Stream<GenSource<impl FnMut(u64) -> (i64, (u64, i64)) + Clone + Send + 'static>, Named<Identity>>
+{
+    job::source(
         "events",
         GenSource::new(n, event),
         WatermarkStrategy {
@@ -160,21 +146,34 @@ fn build(n: u64, c: Arc<AtomicU64>) -> Result<Plan> {
             every: EVERY,
         },
     )
-    .key_by("by key", |e: &(u64, i64)| e.0)
-    .window(
-        "sliding sum",
-        |e: &(u64, i64)| e.0,
-        |e: (u64, i64)| e.1,
-        &[SlidingSpec::sliding(SIZE, SLIDE)],
-        Sum,
-    )
-    .context("window spec")?
-    .for_each("checksum", move |_, (k, r): (u64, WindowResult<i64>)| {
-        // Relaxed: a commutative sum read after the job (thread joins order it).
-        c.fetch_add(fold(0, k, &r), Ordering::Relaxed);
-        Ok(())
-    });
+}
+
+/// The keyed sliding-window sum of `stream`, folded into the checksum `c`.
+fn window_and_sum<S, C>(stream: Stream<S, C>, c: Arc<AtomicU64>) -> Result<Plan>
+where
+    S: Source,
+    C: Operator<S::Item, Out = (u64, i64)>,
+{
+    let plan = stream
+        .key_by("by key", |e: &(u64, i64)| e.0)
+        .window(
+            "sliding sum",
+            |e: &(u64, i64)| e.0,
+            |e: (u64, i64)| e.1,
+            &[SlidingSpec::sliding(SIZE, SLIDE)],
+            Sum,
+        )
+        .context("window spec")?
+        .for_each("checksum", move |_, (k, r): (u64, WindowResult<i64>)| {
+            // Relaxed: a commutative sum read after the job (thread joins order it).
+            c.fetch_add(fold(0, k, &r), Ordering::Relaxed);
+            Ok(())
+        });
     Ok(plan)
+}
+
+fn build(n: u64, c: Arc<AtomicU64>) -> Result<Plan> {
+    window_and_sum(events(n), c)
 }
 
 fn main() -> Result<()> {
