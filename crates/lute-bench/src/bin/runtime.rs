@@ -36,7 +36,7 @@ const SIZE: i64 = 10_000;
 const SLIDE: i64 = 1_000;
 
 #[inline]
-fn event(i: u64) -> (i64, (u64, i64)) {
+fn event(i: u64) -> Event {
     // Keys from a multiplicative hash of the index: spread, deterministic.
     let key = (i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) % KEYS;
     (i as i64, (key, 1 + (i % 101) as i64))
@@ -133,11 +133,11 @@ fn framework_heavy(n: u64, workers: usize) -> Result<(Duration, u64)> {
     Ok((t.elapsed(), check.load(Ordering::Relaxed)))
 }
 
+/// One generated event: event time, then (key, value).
+type Event = (i64, (u64, i64));
+
 /// The generated events with a watermark every [`EVERY`].
-fn events(
-    n: u64,
-) -> Stream<GenSource<impl FnMut(u64) -> (i64, (u64, i64)) + Clone + Send + 'static>, Named<Identity>>
-{
+fn events(n: u64) -> Stream<GenSource<impl Fn(u64) -> Event + Clone + Send>, Named<Identity>> {
     job::source(
         "events",
         GenSource::new(n, event),
