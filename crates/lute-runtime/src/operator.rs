@@ -296,28 +296,21 @@ impl<A, B, M> Then<A, B, M> {
     }
 }
 
-struct Forward<'a, B, E> {
+/// `B` as `A`'s output on an L4 edge; with `FUSED`, on the all-fused path
+/// ([`Operator::process_fused`]): the constant picks the call at compile time.
+struct Forward<'a, B, E, const FUSED: bool> {
     b: &'a mut B,
     out: &'a mut E,
 }
 
-impl<T, B: Operator<T>, E: Emit<B::Out>> Emit<T> for Forward<'_, B, E> {
+impl<T, B: Operator<T>, E: Emit<B::Out>, const FUSED: bool> Emit<T> for Forward<'_, B, E, FUSED> {
     #[inline(always)]
     fn emit(&mut self, ts: EventTime, x: T) -> Result<(), OperatorError> {
-        self.b.process(ts, x, self.out)
-    }
-}
-
-/// `B` as `A`'s output on the all-fused path ([`Operator::process_fused`]).
-struct ForwardFused<'a, B, E> {
-    b: &'a mut B,
-    out: &'a mut E,
-}
-
-impl<T, B: Operator<T>, E: Emit<B::Out>> Emit<T> for ForwardFused<'_, B, E> {
-    #[inline(always)]
-    fn emit(&mut self, ts: EventTime, x: T) -> Result<(), OperatorError> {
-        self.b.process_fused(ts, x, self.out)
+        if FUSED {
+            self.b.process_fused(ts, x, self.out)
+        } else {
+            self.b.process(ts, x, self.out)
+        }
     }
 }
 
@@ -389,7 +382,7 @@ where
         match self.tier {
             Tier::L4 => {
                 let Self { a, b, .. } = self;
-                a.process(ts, x, &mut Forward { b, out })
+                a.process(ts, x, &mut Forward::<_, _, false> { b, out })
             }
             Tier::L3 => {
                 self.a.process(ts, x, &mut Buffer(&mut self.buf))?;
@@ -413,7 +406,7 @@ where
         out: &mut E,
     ) -> Result<(), OperatorError> {
         let Self { a, b, .. } = self;
-        a.process_fused(ts, x, &mut ForwardFused { b, out })
+        a.process_fused(ts, x, &mut Forward::<_, _, true> { b, out })
     }
 
     fn on_watermark<E: Emit<B::Out>>(
@@ -424,7 +417,7 @@ where
         let fwd = match self.tier {
             Tier::L4 => {
                 let Self { a, b, .. } = self;
-                a.on_watermark(wm, &mut Forward { b, out })?
+                a.on_watermark(wm, &mut Forward::<_, _, false> { b, out })?
             }
             Tier::L3 => {
                 let w = self.a.on_watermark(wm, &mut Buffer(&mut self.buf))?;
@@ -454,7 +447,7 @@ where
         match self.tier {
             Tier::L4 => {
                 let Self { a, b, .. } = self;
-                a.flush(&mut Forward { b, out })?;
+                a.flush(&mut Forward::<_, _, false> { b, out })?;
             }
             Tier::L3 => {
                 self.a.flush(&mut Buffer(&mut self.buf))?;
@@ -468,7 +461,7 @@ where
         match self.tier {
             Tier::L4 => {
                 let Self { a, b, .. } = self;
-                a.close(&mut Forward { b, out })?;
+                a.close(&mut Forward::<_, _, false> { b, out })?;
             }
             Tier::L3 => {
                 self.a.close(&mut Buffer(&mut self.buf))?;
