@@ -404,7 +404,10 @@ where
             let mut peers = Vec::with_capacity(fan);
             for j in 0..fan {
                 let dest = if forward { w } else { j };
-                let (tx, rx) = spsc::channel::<Message<G::Out>>(config.channel_capacity)?;
+                // Release every pop: a link carries whole batches, so lazy release would save
+                // little, and a sender that sees a full link queues messages in `pending`.
+                let (tx, rx) =
+                    spsc::channel_releasing::<Message<G::Out>>(config.channel_capacity, 1)?;
                 rings.push(Box::new(tx) as crate::exchange::Out<G::Out>);
                 peers.push(dest);
                 inboxes.0[dest].push((Box::new(rx) as crate::exchange::In<G::Out>, w));

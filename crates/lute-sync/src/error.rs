@@ -19,6 +19,14 @@ pub enum CapacityError {
         /// The largest supported capacity.
         max: usize,
     },
+    /// An SPSC release interval that is not a power of two in `1..=capacity`.
+    #[error("release interval {release} must be a power of two from 1 to the capacity {capacity}")]
+    Release {
+        /// The interval asked for.
+        release: usize,
+        /// The ring's capacity.
+        capacity: usize,
+    },
 }
 
 /// Checks a ring capacity: non-zero, a power of two, at most [`crate::MAX_CAPACITY`].

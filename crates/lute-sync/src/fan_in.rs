@@ -54,7 +54,11 @@ pub fn channels<T>(
     let mut txs = Vec::with_capacity(producers);
     let mut rxs = Vec::with_capacity(producers);
     for _ in 0..producers {
-        let (tx, rx) = spsc::channel_with_notifier(capacity, notifier.clone())?;
+        let (tx, rx) = spsc::channel_with_notifier(
+            capacity,
+            spsc::default_release(capacity),
+            notifier.clone(),
+        )?;
         txs.push(tx);
         rxs.push(rx);
     }

@@ -12,13 +12,29 @@
 //! fewer items than the batch needs. In steady state an end touches the other end's cache line
 //! once per lap, not once per item.
 //!
+//! # Lazy release
+//!
+//! [`Consumer::try_pop`] does not publish `head` after every pop: it publishes when `head`
+//! reaches a multiple of the *release interval* (a power of two, `capacity / 16` by default,
+//! see [`channel_releasing`]), and whenever it finds the ring empty. Every other consumer
+//! operation that frees slots (the batch pops, [`Consumer::pop`], [`Consumer::wake_producer`],
+//! [`Consumer::peek`] on an empty ring, drop) publishes at once. So the producer may see up to
+//! `release - 1` fewer free slots than there are, and only while the consumer is busy with a
+//! non-empty ring. That is what keeps single-item throughput up when the producer is faster:
+//! with the ring full, a consumer that published every pop would hand the producer one slot at
+//! a time, and the `head` cache line would cross between the cores once per item; with lazy
+//! release it crosses once per `release` items. It cannot stall either end: when the producer
+//! sees the ring full, at least `capacity - release + 1 >= 1` items are unread, so a consumer
+//! that keeps popping reaches the next release point; an idle consumer (one that found the ring
+//! empty) has released everything.
+//!
 //! # Memory orders (audit)
 //!
 //! | operation | order | happens-before edge |
 //! |---|---|---|
 //! | producer: store `tail` after writing slots | Release | slot writes → consumer's Acquire load of `tail` → slot reads |
 //! | consumer: load `tail` | Acquire | pairs with the store above |
-//! | consumer: store `head` after reading slots | Release | slot reads → producer's Acquire load of `head` → slot overwrites (no write-after-read race) |
+//! | consumer: store `head` after reading slots (lazily for `try_pop`, see below) | Release | slot reads → producer's Acquire load of `head` → slot overwrites (no write-after-read race); a later store covers the reads of every earlier pop |
 //! | producer: load `head` | Acquire | pairs with the store above |
 //! | own index loads | none (private copy) | an end never loads its own shared index |
 //! | store `*_alive = false` on drop | Release | the dropped end's last publish → the peer's Acquire load of the flag |
@@ -46,9 +62,12 @@
 //! - Throughput depends on where the ring runs, more than on instruction counts. When the
 //!   consumer keeps up (the ring nearly empty), it reads each slot right after the producer
 //!   wrote it, so the slot line and the `tail` line cross between the cores once per item (or
-//!   per batch); with a backlog, a line crosses once per lap. Which regime a run settles in
-//!   depends on small timing differences and on interference from other work on the cores,
-//!   which is why single-item and batched throughput are bimodal on a shared machine.
+//!   per batch). When the producer is faster (the ring full), a consumer that released every
+//!   slot at once would make the `head` line cross once per item; lazy release makes that once
+//!   per release interval. On the 2-core benchmark machine, quiet, single-item throughput went
+//!   from 239–275 to 328–351 M msgs/s (interval 64 of 1024; rtrb, which releases every pop,
+//!   259–280 in the same runs). Which regime a run settles in also depends on interference from
+//!   other work on the cores, so figures taken on a busy machine are bimodal.
 //! - Batch producers should push whole batches ([`Producer::push_slice_all`],
 //!   [`Producer::push_with`]) rather than whatever fits: when the ring runs full, pushing
 //!   partial runs trails the consumer slot by slot.
@@ -223,14 +242,62 @@ pub const MAX_CAPACITY: usize = 1 << 30;
 /// assert_eq!(spsc::channel::<u8>(6).err(), Some(CapacityError::NotPowerOfTwo(6)));
 /// ```
 pub fn channel<T>(capacity: usize) -> Result<(Producer<T>, Consumer<T>), CapacityError> {
-    channel_with_notifier(capacity, Arc::new(Notifier::new()))
+    channel_with_notifier(
+        capacity,
+        default_release(capacity),
+        Arc::new(Notifier::new()),
+    )
+}
+
+/// [`channel`]'s release interval for `capacity`: `capacity / RELEASE_FRACTION`, at least 1.
+pub(crate) fn default_release(capacity: usize) -> usize {
+    (capacity / RELEASE_FRACTION).max(1)
+}
+
+/// The default release interval of [`channel`] is the capacity divided by this (at least 1).
+pub const RELEASE_FRACTION: usize = 16;
+
+/// Creates a ring of `capacity` slots whose consumer hands slots freed by [`Consumer::try_pop`]
+/// back to the producer every `release` pops (see "Lazy release" in the module docs); `1`
+/// releases after every pop, `capacity` after a whole lap. [`channel`] uses
+/// `capacity / RELEASE_FRACTION`.
+///
+/// # Errors
+/// [`CapacityError`] if `capacity` is invalid (as for [`channel`]), or
+/// [`CapacityError::Release`] unless `release` is a power of two in `1..=capacity`.
+///
+/// # Examples
+/// ```
+/// use lute_sync::{spsc, CapacityError};
+/// let (mut tx, mut rx) = spsc::channel_releasing::<u8>(4, 4).unwrap();
+/// for i in 0..4 {
+///     tx.try_push(i).unwrap();
+/// }
+/// assert_eq!(rx.try_pop(), Ok(0));
+/// assert_eq!(tx.free_slots(), 0); // the freed slot is not released yet
+/// rx.wake_producer(); // releases it (and wakes a producer parked in `push`)
+/// assert_eq!(tx.free_slots(), 1);
+/// assert_eq!(
+///     spsc::channel_releasing::<u8>(4, 3).err(),
+///     Some(CapacityError::Release { release: 3, capacity: 4 })
+/// );
+/// ```
+pub fn channel_releasing<T>(
+    capacity: usize,
+    release: usize,
+) -> Result<(Producer<T>, Consumer<T>), CapacityError> {
+    channel_with_notifier(capacity, release, Arc::new(Notifier::new()))
 }
 
 pub(crate) fn channel_with_notifier<T>(
     capacity: usize,
+    release: usize,
     not_empty: Arc<Notifier>,
 ) -> Result<(Producer<T>, Consumer<T>), CapacityError> {
     let capacity = check_capacity(capacity)?;
+    if !release.is_power_of_two() || release > capacity {
+        return Err(CapacityError::Release { release, capacity });
+    }
     let slots = (0..capacity)
         .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
         .collect();
@@ -260,6 +327,7 @@ pub(crate) fn channel_with_notifier<T>(
             shared: ManuallyDrop::new(shared),
             head: 0,
             cached_tail: 0,
+            release_mask: release - 1,
         },
     ))
 }
@@ -292,7 +360,9 @@ impl<T> Producer<T> {
         self.cap
     }
 
-    /// Free slots, refreshing the cached consumer index only if the cache says full.
+    /// Free slots, refreshing the cached consumer index only if the cache says full. A lower
+    /// bound: slots the consumer has read but not yet released (module docs, "Lazy release")
+    /// are not counted.
     #[inline(always)]
     pub fn free_slots(&mut self) -> usize {
         let cap = self.cap;
@@ -620,6 +690,9 @@ pub struct Consumer<T> {
     head: usize,
     /// Last value of `shared.tail` seen; `<=` the real tail.
     cached_tail: usize,
+    /// `release - 1`: `try_pop` publishes `head` only when it reaches a multiple of `release`
+    /// (a power of two), so `shared.head` lags `head` by less than `release`.
+    release_mask: usize,
 }
 
 impl<T> std::fmt::Debug for Consumer<T> {
@@ -665,13 +738,16 @@ impl<T> Consumer<T> {
     }
 
     /// The error for an empty ring: `Disconnected` only if the producer is gone *and* a fresh
-    /// read of `tail` (after seeing it gone) still shows nothing, so no item is lost.
+    /// read of `tail` (after seeing it gone) still shows nothing, so no item is lost. First
+    /// releases every slot read so far (lazy release: an idle consumer holds back nothing).
     ///
     /// NB: out of line and without `&self`, as [`Producer`]'s `full_error`, so the caller's
     /// indices stay in registers.
     #[cold]
     #[inline(never)]
     fn empty_error(shared: &Shared<T>, head: usize) -> PopError {
+        // Release (PUBLISH): as in `publish`.
+        shared.head.store(head, PUBLISH);
         // Acquire (flag): pairs with the producer's Release store in its Drop, so its final
         // publication of `tail` happens before the load below. Acquire (`tail`): as in
         // `available`; a non-empty answer is left to the caller's next call, which reloads it.
@@ -685,13 +761,17 @@ impl<T> Consumer<T> {
     }
 
     #[inline(always)]
-    fn publish(&mut self) {
+    fn publish(&self) {
         // Release (PUBLISH): our reads of the slots happen before the producer's Acquire load
         // of `head` and so before it overwrites them.
         self.shared.head.store(self.head, PUBLISH);
     }
 
     /// Pops one value without waiting.
+    ///
+    /// The freed slot is handed back to the producer lazily: when `head` reaches a multiple of
+    /// the release interval, when a pop finds the ring empty, by [`Consumer::wake_producer`],
+    /// by the batch operations, and on drop (module docs, "Lazy release").
     ///
     /// # Errors
     /// [`PopError::Empty`], or [`PopError::Disconnected`] when empty and the producer is gone.
@@ -704,7 +784,9 @@ impl<T> Consumer<T> {
         // it becomes free (logically uninitialised) when `head` advances below.
         let v = unsafe { self.view.read(&self.shared, self.head) };
         self.head = self.head.wrapping_add(1);
-        self.publish();
+        if self.head & self.release_mask == 0 {
+            self.publish();
+        }
         Ok(v)
     }
 
@@ -712,6 +794,8 @@ impl<T> Consumer<T> {
     #[inline]
     pub fn peek(&mut self) -> Option<&T> {
         if self.available() == 0 {
+            // Found empty: release what `try_pop` held back (as its empty path does).
+            self.publish();
             return None;
         }
         // SAFETY: head < tail: initialised; the producer does not touch it until `head`
@@ -867,10 +951,13 @@ impl<T> Consumer<T> {
         Ok(v)
     }
 
-    /// Wakes the producer if it is parked in a blocking push (see
-    /// [`Producer::wake_consumer`]).
+    /// Releases every slot read so far to the producer and wakes it if it is parked in a
+    /// blocking push (see [`Producer::wake_consumer`]). A consumer that pops with
+    /// [`Consumer::try_pop`] while its producer may block in [`Producer::push`] calls this
+    /// after popping.
     #[inline]
     pub fn wake_producer(&self) {
+        self.publish();
         self.shared.cold.not_full.notify();
     }
 }
@@ -912,6 +999,102 @@ mod tests {
             Some(CapacityError::TooLarge { .. })
         ));
         assert_eq!(channel::<u8>(1).unwrap().0.capacity(), 1);
+        for bad in [0, 3, 16] {
+            assert_eq!(
+                channel_releasing::<u8>(8, bad).err(),
+                Some(CapacityError::Release {
+                    release: bad,
+                    capacity: 8
+                })
+            );
+        }
+        // An invalid capacity is reported as such, whatever the interval.
+        assert_eq!(
+            channel_releasing::<u8>(6, 3).err(),
+            Some(CapacityError::NotPowerOfTwo(6))
+        );
+        assert_eq!(default_release(1), 1);
+        assert_eq!(default_release(1024), 64);
+    }
+
+    #[test]
+    fn try_pop_releases_at_interval_multiples_and_when_empty() {
+        // `refresh_free` reads the consumer's published index every time (`free_slots` only
+        // when its cached copy says full).
+        let (mut tx, mut rx) = channel_releasing::<u32>(8, 4).unwrap();
+        for i in 0..8 {
+            tx.try_push(i).unwrap();
+        }
+        for i in 0..3 {
+            assert_eq!(rx.try_pop(), Ok(i));
+            assert_eq!(tx.refresh_free(), 0, "released before the interval");
+        }
+        assert_eq!(rx.try_pop(), Ok(3));
+        assert_eq!(tx.refresh_free(), 4, "not released at head = 4");
+        for i in 0..2 {
+            tx.try_push(100 + i).unwrap();
+        }
+        for i in 4..7 {
+            assert_eq!(rx.try_pop(), Ok(i));
+        }
+        assert_eq!(tx.refresh_free(), 2, "head = 7 is no release point");
+        // Freed slots are not lost: a lagging release only delays them.
+        for expect in [7, 100, 101] {
+            assert_eq!(rx.try_pop(), Ok(expect));
+        }
+        assert_eq!(tx.refresh_free(), 6, "released at head = 8, not at 10");
+        assert_eq!(rx.try_pop(), Err(PopError::Empty));
+        assert_eq!(tx.refresh_free(), 8, "an empty pop releases everything");
+        tx.try_push(9).unwrap();
+        assert_eq!(rx.try_pop(), Ok(9));
+        assert_eq!(rx.peek(), None);
+        assert_eq!(tx.refresh_free(), 8, "an empty peek releases everything");
+        tx.try_push(10).unwrap();
+        assert_eq!(rx.try_pop(), Ok(10));
+        rx.wake_producer();
+        assert_eq!(tx.refresh_free(), 8, "wake_producer releases everything");
+        tx.try_push(11).unwrap();
+        assert_eq!(rx.try_pop(), Ok(11));
+        drop(rx);
+        assert!(tx.is_abandoned());
+    }
+
+    /// The laziest release (once per lap) with both ends spinning on `try_*`, and with a
+    /// producer parked in `push` woken by a consumer that pops with `try_pop`: neither stalls.
+    #[test]
+    fn lap_long_release_never_stalls() {
+        let n: u64 = if cfg!(miri) { 300 } else { 300_000 };
+        for blocking in [false, true] {
+            let (mut tx, mut rx) = channel_releasing::<u64>(8, 8).unwrap();
+            let t = std::thread::spawn(move || {
+                for i in 0..n {
+                    if blocking {
+                        tx.push(i, WaitStrategy::park()).unwrap();
+                    } else {
+                        let mut v = i;
+                        while let Err(PushError::Full(back)) = tx.try_push(v) {
+                            v = back;
+                            std::hint::spin_loop();
+                        }
+                    }
+                }
+            });
+            let mut expect = 0;
+            while expect < n {
+                match rx.try_pop() {
+                    Ok(v) => {
+                        assert_eq!(v, expect);
+                        expect += 1;
+                        if blocking {
+                            rx.wake_producer();
+                        }
+                    }
+                    Err(PopError::Empty) => std::thread::yield_now(),
+                    Err(PopError::Disconnected) => panic!("lost {} items", n - expect),
+                }
+            }
+            t.join().unwrap();
+        }
     }
 
     #[test]

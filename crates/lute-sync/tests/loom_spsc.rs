@@ -42,6 +42,37 @@ fn single_push_pop_across_wrap() {
     });
 }
 
+/// Lazy release at its laziest (once per lap): the producer may overwrite a slot only after the
+/// consumer's release that covers it, which carries the reads of every earlier pop.
+#[test]
+fn single_items_with_lap_long_release() {
+    common::check("single_items_with_lap_long_release", || {
+        let (mut tx, mut rx) = spsc::channel_releasing::<u64>(2, 2).unwrap();
+        let p = thread::spawn(move || {
+            for i in 0..4 {
+                let mut v = i;
+                while let Err(e) = tx.try_push(v) {
+                    match e {
+                        PushError::Full(back) => v = back,
+                        PushError::Disconnected(_) => panic!("consumer alive"),
+                    }
+                    thread::yield_now();
+                }
+            }
+        });
+        let mut got = Vec::new();
+        while got.len() < 4 {
+            match rx.try_pop() {
+                Ok(v) => got.push(v),
+                Err(PopError::Empty) => thread::yield_now(),
+                Err(PopError::Disconnected) => break,
+            }
+        }
+        p.join().unwrap();
+        assert_eq!(got, [0, 1, 2, 3]);
+    });
+}
+
 #[test]
 fn batch_push_pop_across_wrap() {
     common::check("batch_push_pop_across_wrap", || {

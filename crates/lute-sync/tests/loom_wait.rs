@@ -47,3 +47,25 @@ fn parked_producer_is_woken_by_pop() {
         drop(p.join().unwrap());
     });
 }
+
+/// A producer parked on a full ring is woken by a consumer that pops with `try_pop` (which
+/// releases lazily) and then calls `wake_producer` (which releases what it held back).
+#[test]
+fn parked_producer_is_woken_after_lazy_pops() {
+    common::check("parked_producer_is_woken_after_lazy_pops", || {
+        let (mut tx, mut rx) = spsc::channel_releasing::<u64>(2, 2).unwrap();
+        tx.try_push(1).unwrap();
+        tx.try_push(2).unwrap();
+        let p = thread::spawn(move || {
+            tx.push(3, WaitStrategy::park()).unwrap();
+            tx
+        });
+        assert_eq!(rx.try_pop(), Ok(1));
+        rx.wake_producer();
+        // The producer finishes without another pop: the wake-up came with the freed slot.
+        let tx = p.join().unwrap();
+        assert_eq!(rx.try_pop(), Ok(2));
+        assert_eq!(rx.try_pop(), Ok(3));
+        drop(tx);
+    });
+}
