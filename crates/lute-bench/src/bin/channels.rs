@@ -622,6 +622,7 @@ fn main() -> Result<()> {
         ("ours_single_notifying", tput_ours_notifying),
     ];
     let mut tput: Vec<Vec<f64>> = vec![Vec::new(); runs.len()];
+    let mut floors: Vec<Vec<f64>> = vec![Vec::new(); runs.len()];
     for rep in 0..args.reps {
         // Rotate the starting row per repetition (see the round-trip section for why).
         for k in 0..runs.len() {
@@ -640,11 +641,14 @@ fn main() -> Result<()> {
             } else {
                 n
             };
+            // The cores' round trip right before the row: this VM's host moves between a
+            // near placement (~130 ns) and a far one (~400 ns), which changes every figure.
+            floors[i].push(rtt_floor(2_000, 200).p50);
             tput[i].push(mmsgs(m, f(m)));
         }
     }
     println!(
-        "\n1. SPSC throughput, u64, capacity {CAP}, {n} messages, M msgs/s (median [min-max])"
+        "\n1. SPSC throughput, u64, capacity {CAP}, {n} messages, M msgs/s (median [min-max]; each repetition's figure @ the atomic round-trip p50 measured just before it)"
     );
     let mut med = Vec::new();
     for (i, (name, _)) in runs.iter().enumerate() {
@@ -658,7 +662,15 @@ fn main() -> Result<()> {
         if m.is_nan() {
             continue; // not run (`--only`)
         }
-        println!("  {name:<22} {m:>8.1}  [{lo:.1}-{hi:.1}]");
+        let per_rep: Vec<String> = tput[i]
+            .iter()
+            .zip(&floors[i])
+            .map(|(t, f)| format!("{t:.0}@{f:.0}"))
+            .collect();
+        println!(
+            "  {name:<22} {m:>8.1}  [{lo:.1}-{hi:.1}]  per rep M/s@floor ns: {}",
+            per_rep.join(" ")
+        );
         report.add(format!("{name}_mmsgs"), m);
     }
     let best_batch = med[1].max(med[2]);
@@ -667,6 +679,17 @@ fn main() -> Result<()> {
     report.add("spsc_batch_vs_rtrb_chunk", best_batch / med[4]);
     report.add("spsc_vs_arrayqueue", med[0] / med[5]);
     report.add("spsc_notifying_vs_try", med[8] / med[0]);
+    // The same ratios taken per repetition (rows of one repetition run back to back, so a
+    // host-side change of regime tends to hit both sides of a ratio), then the median.
+    let paired = |num: &dyn Fn(usize) -> f64, den: usize| {
+        let mut r: Vec<f64> = (0..tput[den].len())
+            .map(|rep| num(rep) / tput[den][rep])
+            .collect();
+        median(&mut r)
+    };
+    let batch_at = |rep: usize| tput[1][rep].max(tput[2][rep]);
+    report.add("paired_spsc_vs_rtrb", paired(&|rep| tput[0][rep], 3));
+    report.add("paired_batch_vs_single", paired(&batch_at, 0));
 
     if args.rest.first().is_some_and(|a| a == "--only") {
         report.finish();
@@ -735,6 +758,8 @@ fn main() -> Result<()> {
     println!(
         "\n4. MPSC throughput, {per} messages, capacity {CAP}, M msgs/s (producers on core 0)"
     );
+    // Per repetition, before the medians below sort the rows.
+    let mut mpsc1_pairs: Vec<f64> = (0..mp[0].len()).map(|i| mp[0][i] / mp[1][i]).collect();
     let mut mm = [0.0; 4];
     for (i, name) in ["ours_1p", "arrayqueue_1p", "ours_2p", "arrayqueue_2p"]
         .iter()
@@ -745,6 +770,7 @@ fn main() -> Result<()> {
         report.add(format!("mpsc_{name}_mmsgs"), mm[i]);
     }
     report.add("mpsc1_vs_arrayqueue", mm[0] / mm[1]);
+    report.add("paired_mpsc1_vs_arrayqueue", median(&mut mpsc1_pairs));
     report.add("mpsc2_vs_arrayqueue", mm[2] / mm[3]);
 
     println!();
