@@ -10,6 +10,11 @@
 //! 3. Batched vs single push at a fixed offered rate with a flush deadline: per-event latency
 //!    from the event's *intended* send time (no coordinated omission).
 //! 4. MPSC throughput with 1 and 2 producers vs crossbeam `ArrayQueue`.
+//! 5. The headline ratios within one placement of the two vCPUs: the development VM's host
+//!    moves them between a near placement (core-to-core round trip ~80-140 ns) and a far one
+//!    (~400 ns) every few seconds, so each measurement is tagged with a short probe of the
+//!    round trip taken just before it (`FAR_NS`), and `near_*`/`far_*` ratios compare rows
+//!    measured in the same placement.
 //!
 //! `--quick` finishes in well under 20 s. Ends with `BENCH name=value` lines.
 
@@ -389,6 +394,42 @@ fn tput_mpsc(producers: usize, per: u64, ours: bool) -> Duration {
     d
 }
 
+/// A core-to-core round trip (atomic floor p50, ns) at or above which a measurement counts as
+/// taken in the host's *far* placement of the two vCPUs. On the development VM the floor reads
+/// 80-140 ns (near; the reference machine's 130 ns) or 370-470 ns (far), switching every few
+/// seconds; every spin-based figure moves with it (3-4x), so ratios are also taken within one
+/// placement.
+const FAR_NS: f64 = 250.0;
+
+/// The atomic floor's round-trip p50 right now (a few ms): tags the measurement that follows.
+fn probe_floor() -> f64 {
+    rtt_floor(2_000, 200).p50
+}
+
+/// A measurement and the floor probed just before it.
+#[derive(Debug, Clone, Copy)]
+struct Tagged {
+    value: f64,
+    floor: f64,
+}
+
+impl Tagged {
+    fn far(&self) -> bool {
+        self.floor >= FAR_NS
+    }
+}
+
+/// Median (and count) of the measurements taken in one placement; NaN when there are none.
+fn median_in(xs: &[Tagged], far: bool) -> (f64, usize) {
+    let mut v: Vec<f64> = xs
+        .iter()
+        .filter(|t| t.far() == far)
+        .map(|t| t.value)
+        .collect();
+    let n = v.len();
+    (median(&mut v), n)
+}
+
 /// Latency summary in ns.
 #[derive(Debug, Clone, Copy)]
 struct Lat {
@@ -643,7 +684,7 @@ fn main() -> Result<()> {
             };
             // The cores' round trip right before the row: this VM's host moves between a
             // near placement (~130 ns) and a far one (~400 ns), which changes every figure.
-            floors[i].push(rtt_floor(2_000, 200).p50);
+            floors[i].push(probe_floor());
             tput[i].push(mmsgs(m, f(m)));
         }
     }
@@ -698,16 +739,26 @@ fn main() -> Result<()> {
 
     // 2. Round trip.
     let mut lats: [Vec<Lat>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    // Each row's p50 with the floor it ran at (the floor row is its own probe).
+    let mut rtt_tagged: [Vec<Tagged>; 3] = Default::default();
     for rep in 0..args.reps {
         // The order rotates per repetition, so that no row always runs right after another
         // (on this VM, host-side changes such as the cores' round trip jumping from ~130 ns to
         // ~400 ns for seconds at a time would otherwise tend to hit the same row).
         for k in 0..3 {
-            match (rep + k) % 3 {
-                0 => lats[0].push(rtt_floor(samples, warmup)),
-                1 => lats[1].push(rtt::<Ours>(samples, warmup)),
-                _ => lats[2].push(rtt::<Rtrb>(samples, warmup)),
-            }
+            let row = (rep + k) % 3;
+            let floor = if row == 0 { f64::NAN } else { probe_floor() };
+            let l = match row {
+                0 => rtt_floor(samples, warmup),
+                1 => rtt::<Ours>(samples, warmup),
+                _ => rtt::<Rtrb>(samples, warmup),
+            };
+            let floor = if row == 0 { l.p50 } else { floor };
+            rtt_tagged[row].push(Tagged {
+                value: l.p50,
+                floor,
+            });
+            lats[row].push(l);
         }
     }
     println!(
@@ -746,11 +797,13 @@ fn main() -> Result<()> {
     // 4. MPSC.
     let per = if args.quick { 2_000_000 } else { 10_000_000 };
     let mut mp: [Vec<f64>; 4] = Default::default();
+    let mut mp_floor: [Vec<f64>; 4] = Default::default();
     for _ in 0..args.reps {
         for (i, (p, ours)) in [(1, true), (1, false), (2, true), (2, false)]
             .iter()
             .enumerate()
         {
+            mp_floor[i].push(probe_floor());
             let d = tput_mpsc(*p, per / *p as u64, *ours);
             mp[i].push(mmsgs(per, d));
         }
@@ -772,6 +825,68 @@ fn main() -> Result<()> {
     report.add("mpsc1_vs_arrayqueue", mm[0] / mm[1]);
     report.add("paired_mpsc1_vs_arrayqueue", median(&mut mpsc1_pairs));
     report.add("mpsc2_vs_arrayqueue", mm[2] / mm[3]);
+
+    // 5. The targets' ratios within one placement (see `FAR_NS`).
+    let tag = |vals: &[f64], floors: &[f64]| -> Vec<Tagged> {
+        vals.iter()
+            .zip(floors)
+            .map(|(&value, &floor)| Tagged { value, floor })
+            .collect()
+    };
+    let t_single = tag(&tput[0], &floors[0]);
+    let t_rtrb = tag(&tput[3], &floors[3]);
+    let mut t_batch = tag(&tput[1], &floors[1]);
+    t_batch.extend(tag(&tput[2], &floors[2]));
+    let t_mpsc_ours = tag(&mp[0], &mp_floor[0]);
+    let t_mpsc_aq = tag(&mp[1], &mp_floor[1]);
+    println!(
+        "\n5. By placement of the two vCPUs (floor < {FAR_NS} ns: near, else far): medians (samples)"
+    );
+    println!(
+        "  {:<6} {:>14} {:>14} {:>8} {:>16} {:>8} {:>12} {:>12} {:>8}",
+        "",
+        "ours_single",
+        "rtrb",
+        "ratio",
+        "best_batch",
+        "/single",
+        "rtt_floor",
+        "rtt_ours",
+        "mpsc1"
+    );
+    for (far, label) in [(false, "near"), (true, "far")] {
+        let (single, ns) = median_in(&t_single, far);
+        let (rtrb, nr) = median_in(&t_rtrb, far);
+        // The better batched row's median (both rows' samples pooled would mix two designs).
+        let (b1, nb1) = median_in(&t_batch[..tput[1].len()], far);
+        let (b2, nb2) = median_in(&t_batch[tput[1].len()..], far);
+        let (batch, nb) = if b2.is_nan() || b1 > b2 {
+            (b1, nb1)
+        } else {
+            (b2, nb2)
+        };
+        let (floor, nf) = median_in(&rtt_tagged[0], far);
+        let (ours_rtt, no) = median_in(&rtt_tagged[1], far);
+        let (mo, nmo) = median_in(&t_mpsc_ours, far);
+        let (ma, nma) = median_in(&t_mpsc_aq, far);
+        println!(
+            "  {label:<6} {single:>9.1} ({ns}) {rtrb:>9.1} ({nr}) {:>8.3} {batch:>11.1} ({nb}) {:>8.3} {floor:>7.0} ({nf}) {ours_rtt:>7.0} ({no}) {:>8.3}  ({nmo}/{nma})",
+            single / rtrb,
+            batch / single,
+            mo / ma,
+        );
+        for (name, v) in [
+            ("spsc_vs_rtrb", single / rtrb),
+            ("batch_vs_single", batch / single),
+            ("rtt_ours_minus_floor_p50_ns", ours_rtt - floor),
+            ("mpsc1_vs_arrayqueue", mo / ma),
+        ] {
+            // Only figures with samples on both sides in this placement.
+            if v.is_finite() {
+                report.add(format!("{label}_{name}"), v);
+            }
+        }
+    }
 
     println!();
     report.finish();
