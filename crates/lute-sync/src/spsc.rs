@@ -64,10 +64,11 @@
 //!   wrote it, so the slot line and the `tail` line cross between the cores once per item (or
 //!   per batch). When the producer is faster (the ring full), a consumer that released every
 //!   slot at once would make the `head` line cross once per item; lazy release makes that once
-//!   per release interval. On the 2-core benchmark machine, quiet, single-item throughput went
-//!   from 239–275 to 328–351 M msgs/s (interval 64 of 1024; rtrb, which releases every pop,
-//!   259–280 in the same runs). Which regime a run settles in also depends on interference from
-//!   other work on the cores, so figures taken on a busy machine are bimodal.
+//!   per release interval. On the 2-core benchmark machine, single-item throughput went from
+//!   239–275 to 327–351 M msgs/s (interval 64 of 1024; rtrb, which releases every pop, 259–280
+//!   in the same rounds). The machine's host also moves the two vCPUs between a near and a far
+//!   placement (core-to-core round trip ~120 vs ~440 ns), which changes every figure 3–4×; the
+//!   `channels` benchmark tags each measurement with the placement it ran in.
 //! - Batch producers should push whole batches ([`Producer::push_slice_all`],
 //!   [`Producer::push_with`]) rather than whatever fits: when the ring runs full, pushing
 //!   partial runs trails the consumer slot by slot.
