@@ -10,3 +10,6 @@ for src in crates/lute-bench/src/bin/*.rs; do
   echo "$out" | tail -n 30
   echo "$out" | grep -q '^BENCH ' || { echo "$b printed no BENCH lines"; exit 1; }
 done
+# The README's main job (Nexmark), small: it checks every job's output against the loop's.
+cargo build --release -p lute-cli
+target/release/lute nexmark --events 200000 --reps 1

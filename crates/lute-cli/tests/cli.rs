@@ -13,9 +13,21 @@ fn lute(args: &[&str]) -> Output {
 
 #[test]
 fn nexmark_runs_every_query_and_matches_the_loop() {
-    let out = lute(&["nexmark", "--events", "30000", "--workers", "1,2", "--reps", "1"]);
+    let out = lute(&[
+        "nexmark",
+        "--events",
+        "30000",
+        "--workers",
+        "1,2",
+        "--reps",
+        "1",
+    ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for q in ["q1", "q2", "q5"] {
         // One loop row and one row per worker count.
         assert_eq!(
@@ -25,15 +37,24 @@ fn nexmark_runs_every_query_and_matches_the_loop() {
         );
     }
     assert!(!stdout.contains("MISMATCH"), "{stdout}");
-    assert!(stdout.contains("all outputs equal the plain loop's"), "{stdout}");
+    assert!(
+        stdout.contains("all outputs equal the plain loop's"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn bad_input_is_refused_with_a_message() {
     for (args, why) in [
         (vec!["nexmark", "--query", "q9"], "unknown query \"q9\""),
-        (vec!["nexmark", "--events", "0"], "--events must be at least 1"),
-        (vec!["nexmark", "--workers", "0"], "every worker count must be at least 1"),
+        (
+            vec!["nexmark", "--events", "0"],
+            "--events must be at least 1",
+        ),
+        (
+            vec!["nexmark", "--workers", "0"],
+            "every worker count must be at least 1",
+        ),
         (vec!["nexmark", "--reps", "0"], "--reps must be at least 1"),
         (vec!["nexmark", "--events", "many"], "invalid value 'many'"),
         (vec!["launch"], "unrecognized subcommand"),

@@ -110,6 +110,14 @@ pub trait WindowState: Clone + Send + 'static {
     fn recycle(&mut self, proto: &Self) {
         self.clone_from(proto);
     }
+    /// The lowest watermark at which [`WindowState::advance`] can do more than record it
+    /// (emit, seal, or change [`WindowState::has_pending`]). The operator advances no state
+    /// while the watermark stays below every active state's `next_due`, and checks lateness
+    /// itself, so a state's own watermark may lag until then. Default: `EventTime::MIN`
+    /// (advance at every watermark: always correct).
+    fn next_due(&self) -> EventTime {
+        EventTime::MIN
+    }
 }
 
 impl<M: Monoid + Clone + Send + 'static> WindowState for SlidingWindows<M>
@@ -128,6 +136,9 @@ where
     }
     fn has_pending(&self) -> bool {
         SlidingWindows::has_pending(self)
+    }
+    fn next_due(&self) -> EventTime {
+        SlidingWindows::next_due(self)
     }
     fn recycle(&mut self, _proto: &Self) {
         // At rest every slice has been emitted and dropped: nothing of the old key remains
@@ -238,6 +249,9 @@ pub struct WindowOp<K, KF, VF, W, L = DropLate> {
     active: Vec<u32>,
     /// The input watermark minus the allowed lateness: what the window states see.
     watermark: EventTime,
+    /// The lowest `next_due` of the active states (a lower bound): watermarks below it
+    /// advance no state (see [`WindowState::next_due`]).
+    due: EventTime,
     lateness: EventTime,
     late: u64,
     /// Window states of evicted keys (at rest), reused for new keys.
@@ -259,6 +273,7 @@ impl<K: Clone, KF: Clone, VF: Clone, W: Clone, L> Clone for WindowOp<K, KF, VF, 
             states: self.states.clone(),
             active: self.active.clone(),
             watermark: self.watermark,
+            due: self.due,
             lateness: self.lateness,
             late: self.late,
             spare: Vec::new(),
@@ -283,6 +298,7 @@ impl<K, KF, VF, W, L> WindowOp<K, KF, VF, W, L> {
             states: Vec::new(),
             active: Vec::new(),
             watermark: EventTime::MIN,
+            due: EventTime::MIN,
             lateness: 0,
             late: 0,
             spare: Vec::new(),
@@ -499,9 +515,13 @@ where
             self.activate(i);
             s = &mut self.states[i];
         }
-        // Not late for the operator, hence not for the key's windows (same watermark).
+        // Not late for the operator, hence not for the key's windows (whose watermark is the
+        // operator's, or lags it while no state is due).
         match s.1.insert(ts, &agg) {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.due = self.due.min(s.1.next_due());
+                Ok(())
+            }
             Err(l) => Err(out_of_step(l)),
         }
     }
@@ -521,8 +541,14 @@ where
             return Ok(Some(self.watermark.max(wm)));
         }
         self.watermark = wm;
+        if wm < self.due {
+            // No active state would seal or emit anything: skip them all (O(1) per watermark
+            // instead of O(active keys)).
+            return Ok(Some(wm));
+        }
         let mut failed = None;
         let mut rested = false;
+        let mut due = EventTime::MAX;
         for &i in &self.active {
             let (k, w, _) = &mut self.states[i as usize];
             w.advance(wm, |r| {
@@ -533,7 +559,9 @@ where
                 }
             });
             rested |= !w.has_pending();
+            due = due.min(w.next_due());
         }
+        self.due = due;
         if rested {
             let Self {
                 active,
@@ -746,6 +774,79 @@ mod tests {
         }
         assert_eq!(distinct.len(), 65_536);
         assert_ne!(h((0, 0)), h((1 << 56, 0x15 << 56)));
+    }
+
+    /// Watermarks below every active state's `next_due` advance no state (a test state counts
+    /// the calls); the first at or past it advances them all, and results are unchanged.
+    #[test]
+    fn watermarks_below_the_next_due_skip_the_states() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static ADVANCES: AtomicU64 = AtomicU64::new(0);
+        #[derive(Clone)]
+        struct Counted(SlidingWindows<Sum>);
+        impl WindowState for Counted {
+            type Op = Sum;
+            fn op(&self) -> &Sum {
+                self.0.op()
+            }
+            fn insert(&mut self, t: EventTime, x: &i64) -> Result<(), Late> {
+                self.0.insert(t, x)
+            }
+            fn advance(&mut self, wm: EventTime, emit: impl FnMut(WindowResult<i64>)) {
+                ADVANCES.fetch_add(1, Ordering::Relaxed);
+                self.0.advance_watermark(wm, emit);
+            }
+            fn has_pending(&self) -> bool {
+                self.0.has_pending()
+            }
+            fn next_due(&self) -> EventTime {
+                self.0.next_due()
+            }
+        }
+        let proto = Counted(SlidingWindows::new(Sum, &[SlidingSpec::sliding(100, 50)]).unwrap());
+        let mut op = WindowOp::<_, _, _, _, DropLate>::new(
+            |x: &(String, i64)| x.0.clone(),
+            |x: (String, i64)| x.1,
+            proto,
+        );
+        let mut out = Out(Vec::new());
+        for k in ["a", "b", "c"] {
+            op.process(10, (k.to_owned(), 1), &mut out).unwrap(); // slices of 50: the first ends at 50
+        }
+        // The first watermark advances every state and learns their next due time (50).
+        op.on_watermark(11, &mut out).unwrap();
+        let activations = ADVANCES.load(Ordering::Relaxed);
+        for wm in 12..50 {
+            op.on_watermark(wm, &mut out).unwrap();
+        }
+        assert_eq!(
+            ADVANCES.load(Ordering::Relaxed),
+            activations,
+            "advanced below next_due"
+        );
+        op.process(49, ("a".to_owned(), 1), &mut out).unwrap(); // not late: the operator's watermark is 49
+        op.on_watermark(50, &mut out).unwrap();
+        assert_eq!(ADVANCES.load(Ordering::Relaxed), activations + 3);
+        op.on_watermark(100, &mut out).unwrap();
+        // Windows [-50, 50) at 50 and [0, 100) at 100, per key in key order.
+        let got: Vec<(&str, i64, i64)> = out
+            .0
+            .iter()
+            .map(|(_, (k, r))| (k.as_str(), r.start, r.value))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", -50, 2),
+                ("b", -50, 1),
+                ("c", -50, 1),
+                ("a", 0, 2),
+                ("b", 0, 1),
+                ("c", 0, 1)
+            ]
+        );
+        op.on_watermark(20, &mut out).unwrap(); // an older watermark changes nothing
+        assert_eq!(out.0.len(), 6);
     }
 
     /// A user-defined state that keeps data across rest (here: a count of every event it

@@ -158,6 +158,18 @@ impl<M: Monoid + Clone> SlidingWindows<M> {
         self.stats
     }
 
+    /// The lowest watermark at which [`SlidingWindows::advance_watermark`] does more than
+    /// record the watermark: the end of the first unsealed slice (or `i64::MIN` before the
+    /// first event or watermark). Below it, advancing seals, emits and evicts nothing, so a
+    /// caller holding many states may skip them until then.
+    pub fn next_due(&self) -> i64 {
+        if self.sealed == i64::MIN {
+            i64::MIN
+        } else {
+            self.sealed.saturating_add(1).saturating_mul(self.g)
+        }
+    }
+
     /// Whether a later watermark can still emit a window: some slice holds an event, or a
     /// window containing one has not ended yet. `false` means the state is at rest (advancing
     /// it emits nothing until the next insert).
