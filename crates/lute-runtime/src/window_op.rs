@@ -21,7 +21,10 @@
 //!   [`StateHasher`]) of indices into a vector of `(key, window state)`, plus the *active* keys
 //!   (those whose state can still emit: [`WindowState::has_pending`]) in key order. A watermark
 //!   advances only the active keys, so its cost follows the keys with open windows, not every
-//!   key ever seen.
+//!   key ever seen; and a watermark below every active state's [`WindowState::next_due`]
+//!   (for sliding windows: the end of the first unsealed slice) advances none. Keys that
+//!   become active are collected unsorted and merged into the key order once per advancing
+//!   watermark, not inserted one by one.
 //! - Eviction: a key whose windows have all fired (at rest) holds nothing a later event needs:
 //!   a fresh state advanced to the watermark would behave the same. So after each watermark
 //!   the keys that came to rest are evicted: their table entry is deleted (backward-shift
@@ -247,6 +250,12 @@ pub struct WindowOp<K, KF, VF, W, L = DropLate> {
     /// Indices into `states` of the keys that can still emit, in ascending key order: the
     /// emission order.
     active: Vec<u32>,
+    /// Keys activated since the last advancing watermark, in arrival order: sorted and merged
+    /// into `active` by the next one (one merge per watermark, not a sorted insert, an
+    /// O(active) shift, per new key).
+    fresh: Vec<u32>,
+    /// Scratch for that merge.
+    merged: Vec<u32>,
     /// The input watermark minus the allowed lateness: what the window states see.
     watermark: EventTime,
     /// The lowest `next_due` of the active states (a lower bound): watermarks below it
@@ -272,6 +281,8 @@ impl<K: Clone, KF: Clone, VF: Clone, W: Clone, L> Clone for WindowOp<K, KF, VF, 
             shift: self.shift,
             states: self.states.clone(),
             active: self.active.clone(),
+            fresh: self.fresh.clone(),
+            merged: Vec::new(),
             watermark: self.watermark,
             due: self.due,
             lateness: self.lateness,
@@ -297,6 +308,8 @@ impl<K, KF, VF, W, L> WindowOp<K, KF, VF, W, L> {
             shift: 63,
             states: Vec::new(),
             active: Vec::new(),
+            fresh: Vec::new(),
+            merged: Vec::new(),
             watermark: EventTime::MIN,
             due: EventTime::MIN,
             lateness: 0,
@@ -358,7 +371,8 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
     }
 
     /// Brings state `i` (at rest or new) up to the operator's watermark (it emits nothing: at
-    /// rest) and puts it into the active list, in key order.
+    /// rest) and marks it active; it joins the sorted active list at the next advancing
+    /// watermark ([`Self::merge_fresh`]).
     #[cold]
     #[inline(never)]
     fn activate(&mut self, i: usize)
@@ -366,12 +380,44 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
         W: WindowState,
     {
         self.states[i].1.advance(self.watermark, |_| {});
-        let k = &self.states[i].0;
-        let at = self
-            .active
-            .partition_point(|&s| self.states[s as usize].0 < *k);
-        self.active.insert(at, i as u32);
+        self.fresh.push(i as u32);
         self.states[i].2 = true;
+    }
+
+    /// Sorts the keys activated since the last advancing watermark and merges them into
+    /// `active` (keys are distinct, so the key order is total).
+    fn merge_fresh(&mut self)
+    where
+        K: Ord,
+    {
+        if self.fresh.is_empty() {
+            return;
+        }
+        let Self {
+            states,
+            active,
+            fresh,
+            merged,
+            ..
+        } = self;
+        let key = |i: &u32| &states[*i as usize].0;
+        fresh.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+        merged.clear();
+        merged.reserve(active.len() + fresh.len());
+        let (mut a, mut f) = (0, 0);
+        while a < active.len() && f < fresh.len() {
+            if key(&active[a]) < key(&fresh[f]) {
+                merged.push(active[a]);
+                a += 1;
+            } else {
+                merged.push(fresh[f]);
+                f += 1;
+            }
+        }
+        merged.extend_from_slice(&active[a..]);
+        merged.extend_from_slice(&fresh[f..]);
+        fresh.clear();
+        std::mem::swap(active, merged);
     }
 
     /// Adds a new key, at rest until [`Self::activate`]: its state is a spare one (an evicted
@@ -454,12 +500,16 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
             let at = self.slot_of(last);
             self.table[at] = i as u32 + 1;
             if self.states[last].2 {
-                let k = &self.states[last].0;
-                let p = self
-                    .active
-                    .partition_point(|&s| self.states[s as usize].0 < *k);
-                debug_assert_eq!(self.active.get(p), Some(&(last as u32)));
-                self.active[p] = i as u32;
+                if let Some(f) = self.fresh.iter_mut().find(|f| **f == last as u32) {
+                    *f = i as u32;
+                } else {
+                    let k = &self.states[last].0;
+                    let p = self
+                        .active
+                        .partition_point(|&s| self.states[s as usize].0 < *k);
+                    debug_assert_eq!(self.active.get(p), Some(&(last as u32)));
+                    self.active[p] = i as u32;
+                }
             }
         }
         let (_, w, _) = self.states.swap_remove(i);
@@ -546,6 +596,7 @@ where
             // instead of O(active keys)).
             return Ok(Some(wm));
         }
+        self.merge_fresh();
         let mut failed = None;
         let mut rested = false;
         let mut due = EventTime::MAX;
@@ -645,7 +696,11 @@ mod tests {
         // A key at rest comes back: it is brought up to the watermark and counted again.
         op.process(150, ("k7".to_owned(), 5), &mut out).unwrap();
         assert_eq!(
-            (op.active.len(), op.states.len(), op.spare.len()),
+            (
+                op.active.len() + op.fresh.len(),
+                op.states.len(),
+                op.spare.len()
+            ),
             (1, 1, 3000)
         );
         op.on_watermark(200, &mut out).unwrap();
