@@ -241,9 +241,10 @@ impl<const N: usize> Operator<[u64; N]> for DigestSink {
     }
 }
 
-/// Q5's second step, after an exchange by window: per window (all its counts carry the
-/// window's timestamp), the maximum count and the auctions that reach it; emitted as
-/// `[window start, auction, count]` rows when the watermark passes the window.
+/// Q5's arg-max with ties, per window (all its counts carry the window's timestamp): the
+/// maximum count and the auctions that reach it, emitted as `[window start, auction, count]`
+/// rows when the watermark passes the window. Used twice: on each worker over its own
+/// counts, then after an exchange by window over the local maxima.
 #[derive(Debug, Clone, Default)]
 pub struct MaxTies {
     /// Open windows: (timestamp, start, max count, auctions at the max), in timestamp order.
@@ -269,33 +270,73 @@ impl MaxTies {
     }
 }
 
-impl Operator<(u64, WindowResult<u64>)> for MaxTies {
-    type Out = [u64; 3];
-
-    fn process<E: Emit<[u64; 3]>>(
-        &mut self,
-        ts: EventTime,
-        (auction, r): (u64, WindowResult<u64>),
-        _out: &mut E,
-    ) -> Result<(), OperatorError> {
+impl MaxTies {
+    /// Offers `auction`'s `count` in the window `[start, …)` stamped `ts`.
+    fn offer(&mut self, ts: EventTime, start: Millis, auction: u64, count: u64) {
         // Windows arrive in timestamp order, so the search from the back is short.
         let i = match self.open.iter().rposition(|w| w.0 <= ts) {
             Some(i) if self.open[i].0 == ts => i,
             found => {
                 let at = found.map_or(0, |i| i + 1);
                 let list = self.spare.pop().unwrap_or_default();
-                self.open.insert(at, (ts, r.start, 0, list));
+                self.open.insert(at, (ts, start, 0, list));
                 at
             }
         };
         let w = &mut self.open[i];
-        if r.value > w.2 {
-            w.2 = r.value;
+        if count > w.2 {
+            w.2 = count;
             w.3.clear();
         }
-        if r.value == w.2 {
+        if count == w.2 {
             w.3.push(auction);
         }
+    }
+}
+
+/// The first step, on the worker that counted the auctions: its local maxima.
+impl Operator<(u64, WindowResult<u64>)> for MaxTies {
+    type Out = [u64; 3];
+
+    #[inline]
+    fn process<E: Emit<[u64; 3]>>(
+        &mut self,
+        ts: EventTime,
+        (auction, r): (u64, WindowResult<u64>),
+        _out: &mut E,
+    ) -> Result<(), OperatorError> {
+        self.offer(ts, r.start, auction, r.value);
+        Ok(())
+    }
+
+    fn on_watermark<E: Emit<[u64; 3]>>(
+        &mut self,
+        wm: EventTime,
+        out: &mut E,
+    ) -> Result<Option<EventTime>, OperatorError> {
+        self.emit_through(wm, out)?;
+        Ok(Some(wm))
+    }
+
+    fn close<E: Emit<[u64; 3]>>(&mut self, out: &mut E) -> Result<(), OperatorError> {
+        self.emit_through(EventTime::MAX, out)
+    }
+}
+
+/// The second step, after the exchange by window: the maxima of the local maxima. Each
+/// auction is counted on one worker only (the counts are keyed by auction), so the auctions
+/// at the global maximum are exactly the local-maximum auctions whose count equals it.
+impl Operator<[u64; 3]> for MaxTies {
+    type Out = [u64; 3];
+
+    #[inline]
+    fn process<E: Emit<[u64; 3]>>(
+        &mut self,
+        ts: EventTime,
+        [start, auction, count]: [u64; 3],
+        _out: &mut E,
+    ) -> Result<(), OperatorError> {
+        self.offer(ts, start as Millis, auction, count);
         Ok(())
     }
 
@@ -345,7 +386,10 @@ pub fn run(
                 &[SlidingSpec::sliding(Q5_SIZE, Q5_SLIDE)],
                 Count,
             )?
-            .key_by("by window", |(_, r): &(u64, WindowResult<u64>)| r.start)
+            // Local maxima first (a few rows per window and worker instead of every count),
+            // then the global step on the worker that owns the window.
+            .apply("local max ties", MaxTies::default())
+            .key_by("by window", |row: &[u64; 3]| row[0])
             .apply("max ties", MaxTies::default())
             .sink("digest", DigestSink::default()),
     };
@@ -460,16 +504,33 @@ mod tests {
             op.process(9_999, (a, r(0, v)), &mut emit).unwrap();
         }
         op.process(11_999, (6, r(2_000, 2)), &mut emit).unwrap();
-        assert_eq!(op.on_watermark(9_998, &mut emit).unwrap(), Some(9_998));
+        type First = (u64, WindowResult<u64>);
+        assert_eq!(
+            <MaxTies as Operator<First>>::on_watermark(&mut op, 9_998, &mut emit).unwrap(),
+            Some(9_998)
+        );
         assert!(
             emit.0.is_empty(),
             "emitted before the watermark passed the window"
         );
-        op.on_watermark(9_999, &mut emit).unwrap();
+        <MaxTies as Operator<First>>::on_watermark(&mut op, 9_999, &mut emit).unwrap();
         assert_eq!(emit.0, vec![(9_999, [0, 2, 5]), (9_999, [0, 3, 5])]);
-        op.close(&mut emit).unwrap();
+        <MaxTies as Operator<First>>::close(&mut op, &mut emit).unwrap();
         assert_eq!(emit.0.len(), 3);
         assert_eq!(emit.0[2], (11_999, [2_000, 6, 2]));
+
+        // The second step over two workers' local maxima: only the global maximum survives,
+        // ties across workers included.
+        let mut global = MaxTies::default();
+        let mut rows = Rows(Vec::new());
+        for row in [[0, 2, 5], [0, 3, 5], [0, 7, 4], [0, 9, 5]] {
+            global.process(9_999, row, &mut rows).unwrap();
+        }
+        <MaxTies as Operator<[u64; 3]>>::close(&mut global, &mut rows).unwrap();
+        assert_eq!(
+            rows.0,
+            vec![(9_999, [0, 2, 5]), (9_999, [0, 3, 5]), (9_999, [0, 9, 5])]
+        );
     }
 
     #[test]
