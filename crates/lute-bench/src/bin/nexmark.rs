@@ -103,7 +103,9 @@ fn main() -> Result<()> {
         report.add(format!("{q}_1w_vs_ref_timely_1w"), m[1] / r1);
         report.add(format!("{q}_2w_vs_ref_timely_2w"), m[2] / r2);
     }
-    println!("(events/s over all events, persons and auctions included; jobs timed from run() to its return: thread start, cost-model calibration and shutdown included)\n");
+    println!(
+        "(events/s over all events, persons and auctions included; jobs timed from run() to its return: thread start, cost-model calibration and shutdown included)\n"
+    );
     report.finish();
     Ok(())
 }
