@@ -116,7 +116,8 @@ pub trait WindowState: Clone + Send + 'static {
     /// The lowest watermark at which [`WindowState::advance`] can do more than record it
     /// (emit, seal, or change [`WindowState::has_pending`]). The operator advances no state
     /// while the watermark stays below every active state's `next_due`, and checks lateness
-    /// itself, so a state's own watermark may lag until then. Default: `EventTime::MIN`
+    /// itself, so a state's own watermark may lag until then. It reads the value after each
+    /// `advance`, so [`WindowState::insert`] must never lower it. Default: `EventTime::MIN`
     /// (advance at every watermark: always correct).
     fn next_due(&self) -> EventTime {
         EventTime::MIN
@@ -380,6 +381,9 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
         W: WindowState,
     {
         self.states[i].1.advance(self.watermark, |_| {});
+        // Only `advance` can lower a state's due time (`insert` never does), so the operator's
+        // lower bound needs updating here and in the scans, not per record.
+        self.due = self.due.min(self.states[i].1.next_due());
         self.fresh.push(i as u32);
         self.states[i].2 = true;
     }
@@ -568,10 +572,7 @@ where
         // Not late for the operator, hence not for the key's windows (whose watermark is the
         // operator's, or lags it while no state is due).
         match s.1.insert(ts, &agg) {
-            Ok(()) => {
-                self.due = self.due.min(s.1.next_due());
-                Ok(())
-            }
+            Ok(()) => Ok(()),
             Err(l) => Err(out_of_step(l)),
         }
     }
