@@ -294,49 +294,43 @@ impl MaxTies {
     }
 }
 
-/// The first step, on the worker that counted the auctions: its local maxima.
-impl Operator<(u64, WindowResult<u64>)> for MaxTies {
-    type Out = [u64; 3];
+/// What [`MaxTies`] reads: an auction's count in a window, as `(window start, auction,
+/// count)`.
+pub trait AuctionCount {
+    /// The window's start, the auction and its count.
+    fn parts(self) -> (Millis, u64, u64);
+}
 
+/// The first step reads the window operator's counts, on the worker that counted them.
+impl AuctionCount for (u64, WindowResult<u64>) {
     #[inline]
-    fn process<E: Emit<[u64; 3]>>(
-        &mut self,
-        ts: EventTime,
-        (auction, r): (u64, WindowResult<u64>),
-        _out: &mut E,
-    ) -> Result<(), OperatorError> {
-        self.offer(ts, r.start, auction, r.value);
-        Ok(())
-    }
-
-    fn on_watermark<E: Emit<[u64; 3]>>(
-        &mut self,
-        wm: EventTime,
-        out: &mut E,
-    ) -> Result<Option<EventTime>, OperatorError> {
-        self.emit_through(wm, out)?;
-        Ok(Some(wm))
-    }
-
-    fn close<E: Emit<[u64; 3]>>(&mut self, out: &mut E) -> Result<(), OperatorError> {
-        self.emit_through(EventTime::MAX, out)
+    fn parts(self) -> (Millis, u64, u64) {
+        (self.1.start, self.0, self.1.value)
     }
 }
 
-/// The second step, after the exchange by window: the maxima of the local maxima. Each
-/// auction is counted on one worker only (the counts are keyed by auction), so the auctions
-/// at the global maximum are exactly the local-maximum auctions whose count equals it.
-impl Operator<[u64; 3]> for MaxTies {
+/// The second step, after the exchange by window, reads the local maxima. Each auction is
+/// counted on one worker only (the counts are keyed by auction), so the auctions at the global
+/// maximum are exactly the local-maximum auctions whose count equals it.
+impl AuctionCount for [u64; 3] {
+    #[inline]
+    fn parts(self) -> (Millis, u64, u64) {
+        (self[0] as Millis, self[1], self[2])
+    }
+}
+
+impl<I: AuctionCount> Operator<I> for MaxTies {
     type Out = [u64; 3];
 
     #[inline]
     fn process<E: Emit<[u64; 3]>>(
         &mut self,
         ts: EventTime,
-        [start, auction, count]: [u64; 3],
+        x: I,
         _out: &mut E,
     ) -> Result<(), OperatorError> {
-        self.offer(ts, start as Millis, auction, count);
+        let (start, auction, count) = x.parts();
+        self.offer(ts, start, auction, count);
         Ok(())
     }
 
