@@ -55,6 +55,31 @@ fn main() -> Result<()> {
     }
 }
 
+/// Refuses a run whose events would not fit in the memory available now (Linux:
+/// `MemAvailable` in /proc/meminfo; elsewhere no check), instead of aborting on a failed
+/// allocation midway.
+fn check_memory(events: usize) -> Result<()> {
+    let need = events.saturating_mul(std::mem::size_of::<(i64, event::Event)>());
+    let Ok(info) = std::fs::read_to_string("/proc/meminfo") else {
+        return Ok(());
+    };
+    let available = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+        .map(|kb| kb.saturating_mul(1024));
+    if let Some(available) = available {
+        ensure!(
+            need <= available,
+            "--events {events} needs {:.1} GiB for the generated events, but only {:.1} GiB of \
+             memory is available",
+            need as f64 / f64::from(1u32 << 30),
+            available as f64 / f64::from(1u32 << 30)
+        );
+    }
+    Ok(())
+}
+
 /// Median of `v` (sorted in place); `v` is not empty.
 fn median(v: &mut [Duration]) -> Duration {
     v.sort();
@@ -68,9 +93,11 @@ fn nexmark(args: &NexmarkArgs) -> Result<()> {
         !args.workers.contains(&0),
         "--workers: every worker count must be at least 1"
     );
+    check_memory(args.events)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let t = Instant::now();
-    let events = event::generate(args.events, threads);
+    let source = VecSource::new(event::generate(args.events, threads));
+    let events = source.records();
     let generated = t.elapsed();
     println!(
         "nexmark: {} events generated in {:.2} s on {threads} thread(s) ({:.1} M events/s); \
@@ -84,14 +111,13 @@ fn nexmark(args: &NexmarkArgs) -> Result<()> {
         "{:<6} {:>8} {:>14} {:>10} {:>14} {:>12}",
         "query", "workers", "M events/s", "vs loop", "rows", "digest"
     );
-    let source = VecSource::new(events.clone());
     let mut mismatches = Vec::new();
     for &q in &args.query {
         let mut times = Vec::with_capacity(args.reps);
         let mut expected = Outcome::default();
         for _ in 0..args.reps {
             let t = Instant::now();
-            expected = query::reference(q, &events);
+            expected = query::reference(q, events);
             times.push(t.elapsed());
         }
         let loop_time = median(&mut times);

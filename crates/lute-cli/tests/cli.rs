@@ -57,6 +57,10 @@ fn bad_input_is_refused_with_a_message() {
         ),
         (vec!["nexmark", "--reps", "0"], "--reps must be at least 1"),
         (vec!["nexmark", "--events", "many"], "invalid value 'many'"),
+        (
+            vec!["nexmark", "--events", "100000000000000"],
+            "of memory is available",
+        ),
         (vec!["launch"], "unrecognized subcommand"),
     ] {
         let out = lute(&args);

@@ -95,6 +95,11 @@ impl<T> VecSource<T> {
         }
     }
 
+    /// The records, in order (shared by every clone of this source).
+    pub fn records(&self) -> &[(EventTime, T)] {
+        &self.data
+    }
+
     /// Deals the data to the partitions in blocks of `len` consecutive elements instead of
     /// one by one. A partition then reads whole cache lines of the vector that no other
     /// partition reads (element by element, every partition touches every line, so memory

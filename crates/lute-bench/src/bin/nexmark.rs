@@ -38,13 +38,13 @@ fn main() -> Result<()> {
     );
     let n = if args.quick { 1_000_000 } else { 10_000_000 };
     let t = Instant::now();
-    let events = event::generate(n, cores.max(1));
+    let source = VecSource::new(event::generate(n, cores.max(1)));
+    let events = source.records();
     println!(
         "{n} events generated in {:.2} s (not timed below)",
         t.elapsed().as_secs_f64()
     );
     pin_current(0);
-    let source = VecSource::new(events.clone());
     let mut report = Report::new();
     println!(
         "\n{:<5} {:>10} {:>10} {:>10} {:>9} {:>9}   {:>10} {:>10} {:>10}",
@@ -60,10 +60,10 @@ fn main() -> Result<()> {
     );
     for q in Query::ALL {
         let mut rates: [Vec<f64>; 3] = Default::default();
-        let expected = query::reference(q, &events);
+        let expected = query::reference(q, events);
         for _ in 0..args.reps {
             let t = Instant::now();
-            let got = query::reference(q, &events);
+            let got = query::reference(q, events);
             rates[0].push(n as f64 / t.elapsed().as_secs_f64());
             ensure!(got == expected, "{q}: the loop is not deterministic");
             for (slot, w) in [(1, 1), (2, 2)] {
