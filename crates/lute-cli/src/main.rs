@@ -55,6 +55,9 @@ fn main() -> Result<()> {
     }
 }
 
+/// Most workers `lute nexmark` accepts: an exchange has a ring per pair of workers.
+const MAX_WORKERS: usize = 256;
+
 /// Refuses a run whose events would not fit in the memory available now (Linux:
 /// `MemAvailable` in /proc/meminfo; elsewhere no check), instead of aborting on a failed
 /// allocation midway.
@@ -93,6 +96,17 @@ fn nexmark(args: &NexmarkArgs) -> Result<()> {
         !args.workers.contains(&0),
         "--workers: every worker count must be at least 1"
     );
+    let cores = lute_runtime::cores().len();
+    if let Some(&w) = args.workers.iter().find(|&&w| w > MAX_WORKERS) {
+        bail!(
+            "--workers {w}: at most {MAX_WORKERS} (each exchange has a ring per pair of workers)"
+        );
+    }
+    if args.pin
+        && let Some(&w) = args.workers.iter().find(|&&w| w > cores)
+    {
+        bail!("--pin with {w} workers: this process may run on {cores} core(s) only");
+    }
     check_memory(args.events)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let t = Instant::now();

@@ -62,6 +62,15 @@ fn bad_input_is_refused_with_a_message() {
             "of memory is available",
         ),
         (vec!["launch"], "unrecognized subcommand"),
+        (
+            vec!["nexmark", "--workers", "100000"],
+            "--workers 100000: at most 256",
+        ),
+        (vec!["nexmark", "--workers", "300", "--pin"], "at most 256"),
+        (
+            vec!["nexmark", "--workers", "64", "--pin"],
+            "--pin with 64 workers",
+        ),
     ] {
         let out = lute(&args);
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -126,7 +126,9 @@ impl<T: Clone + Send + Sync + 'static> Source for VecSource<T> {
     type Item = T;
 
     fn open(&mut self, partition: usize, partitions: usize) -> Result<(), OperatorError> {
-        self.next = partition * self.block;
+        // Saturating: a huge block or partition count reads nothing rather than wrapping
+        // around to another partition's data.
+        self.next = partition.saturating_mul(self.block);
         self.step = partitions;
         self.left = self.block;
         Ok(())
@@ -144,10 +146,13 @@ impl<T: Clone + Send + Sync + 'static> Source for VecSource<T> {
             self.left -= 1;
             if self.left == 0 {
                 // On to this partition's next block (with blocks of 1: the next element).
-                self.next += (self.step - 1) * self.block + 1;
+                self.next = self
+                    .next
+                    .saturating_add((self.step - 1).saturating_mul(self.block))
+                    .saturating_add(1);
                 self.left = self.block;
             } else {
-                self.next += 1;
+                self.next = self.next.saturating_add(1);
             }
         }
         Ok(if self.next < self.data.len() {
@@ -503,6 +508,21 @@ mod vec_source_tests {
                     );
                 }
             }
+        }
+        // A block too large to address: partition 0 reads everything, the others nothing
+        // (no wrap-around into partition 0's data).
+        let src = VecSource::new((0..5).map(|i| (i, i)).collect())
+            .blocks(std::num::NonZeroUsize::new(1 << 63).expect("non-zero"));
+        for (p, want) in [(0, 5), (1, 0), (2, 0)] {
+            let mut s = src.clone();
+            s.open(p, 3).unwrap();
+            let mut n = 0;
+            s.fill(100, &mut |_, _| {
+                n += 1;
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(n, want, "partition {p}");
         }
     }
 }

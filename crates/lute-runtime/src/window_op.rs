@@ -905,6 +905,32 @@ mod tests {
         assert_eq!(out.0.len(), 6);
     }
 
+    /// A key whose first event is ahead of the watermark and whose next event lands before it
+    /// (out of order, not late) still has its earlier window emitted on time: the skip must
+    /// not trust a due time the second insert lowers.
+    #[test]
+    fn an_out_of_order_event_before_the_first_still_fires_on_time() {
+        let windows = SlidingWindows::new(Sum, &[SlidingSpec::tumbling(100)]).unwrap();
+        let mut op = WindowOp::<_, _, _, _, DropLate>::new(
+            |x: &(String, i64)| x.0.clone(),
+            |x: (String, i64)| x.1,
+            windows,
+        );
+        let mut out = Out(Vec::new());
+        op.process(1_000, ("a".to_owned(), 1), &mut out).unwrap();
+        op.on_watermark(300, &mut out).unwrap();
+        op.process(500, ("a".to_owned(), 2), &mut out).unwrap();
+        op.on_watermark(600, &mut out).unwrap();
+        let got: Vec<(i64, i64)> = out.0.iter().map(|(_, (_, r))| (r.start, r.value)).collect();
+        assert_eq!(
+            got,
+            [(500, 2)],
+            "window [500, 600) not emitted at watermark 600"
+        );
+        op.on_watermark(EventTime::MAX, &mut out).unwrap();
+        assert_eq!(out.0.len(), 2);
+    }
+
     /// A user-defined state that keeps data across rest (here: a count of every event it
     /// ever saw) is recycled to a clone of the prototype before it serves another key, so an
     /// evicted key's data never leaks into a new one.

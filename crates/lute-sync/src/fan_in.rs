@@ -54,11 +54,11 @@ pub fn channels<T>(
     let mut txs = Vec::with_capacity(producers);
     let mut rxs = Vec::with_capacity(producers);
     for _ in 0..producers {
-        let (tx, rx) = spsc::channel_with_notifier(
-            capacity,
-            spsc::default_release(capacity),
-            notifier.clone(),
-        )?;
+        // Release every pop: the merge stops popping a non-empty input while it waits for
+        // another one (the order is the data's), so slots held back by lazy release could
+        // leave that input's producer facing a full ring for as long as the merge waits
+        // (a deadlock when it waits on that producer's other input).
+        let (tx, rx) = spsc::channel_with_notifier(capacity, 1, notifier.clone())?;
         txs.push(tx);
         rxs.push(rx);
     }
@@ -273,6 +273,23 @@ mod tests {
             .map(|(_, v)| v.1)
             .collect();
         assert_eq!(out, ['a', 'b', 'c']);
+    }
+
+    /// A producer whose ring the merge stopped popping (while it waits on another input) sees
+    /// every slot the merge popped: it can go on, and so can the merge.
+    #[test]
+    fn a_paused_input_returns_its_popped_slots() {
+        let (mut txs, mut m) = channels::<u64>(2, 64).unwrap();
+        for v in 0..64 {
+            txs[0].try_push(v).unwrap();
+        }
+        assert_eq!(m.try_pop_round_robin(), Ok((0, 0)));
+        // The merge now waits for input 1; input 0's producer must find the freed slot.
+        assert_eq!(m.try_pop_round_robin(), Err(PopError::Empty));
+        assert_eq!(txs[0].try_push(64), Ok(()));
+        txs[1].try_push(100).unwrap();
+        assert_eq!(m.try_pop_round_robin(), Ok((1, 100)));
+        assert_eq!(m.try_pop_round_robin(), Ok((0, 1)));
     }
 
     #[test]

@@ -23,10 +23,14 @@
 //! non-empty ring. That is what keeps single-item throughput up when the producer is faster:
 //! with the ring full, a consumer that published every pop would hand the producer one slot at
 //! a time, and the `head` cache line would cross between the cores once per item; with lazy
-//! release it crosses once per `release` items. It cannot stall either end: when the producer
-//! sees the ring full, at least `capacity - release + 1 >= 1` items are unread, so a consumer
-//! that keeps popping reaches the next release point; an idle consumer (one that found the ring
-//! empty) has released everything.
+//! release it crosses once per `release` items. When the producer sees the ring full, at least
+//! `capacity - release + 1 >= 1` items are unread, so a consumer that keeps popping reaches the
+//! next release point, and an idle consumer (one that found the ring empty) has released
+//! everything. A consumer that stops popping a *non-empty* ring while it waits for something
+//! else must release first ([`Consumer::wake_producer`]) or use interval 1: otherwise the
+//! producer may face a full ring until the consumer pops again, a deadlock if the consumer
+//! waits on that producer. [`crate::fan_in`] (whose merge waits on one input while another
+//! holds items) and the runtime's exchange links use interval 1.
 //!
 //! # Memory orders (audit)
 //!

@@ -811,14 +811,14 @@ fn main() -> Result<()> {
     println!(
         "\n4. MPSC throughput, {per} messages, capacity {CAP}, M msgs/s (producers on core 0)"
     );
-    // Per repetition, before the medians below sort the rows.
+    // Per repetition (the medians below sort copies).
     let mut mpsc1_pairs: Vec<f64> = (0..mp[0].len()).map(|i| mp[0][i] / mp[1][i]).collect();
     let mut mm = [0.0; 4];
     for (i, name) in ["ours_1p", "arrayqueue_1p", "ours_2p", "arrayqueue_2p"]
         .iter()
         .enumerate()
     {
-        mm[i] = median(&mut mp[i]);
+        mm[i] = median(&mut mp[i].clone()); // a copy: section 5 pairs `mp` with `mp_floor` by repetition
         println!("  {name:<22} {:>8.1}", mm[i]);
         report.add(format!("mpsc_{name}_mmsgs"), mm[i]);
     }

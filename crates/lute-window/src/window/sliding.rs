@@ -162,12 +162,17 @@ impl<M: Monoid + Clone> SlidingWindows<M> {
     /// record the watermark: the end of the first unsealed slice (or `i64::MIN` before the
     /// first event or watermark). Below it, advancing seals, emits and evicts nothing, so a
     /// caller holding many states may skip them until then.
+    ///
+    /// A lower bound that no later [`SlidingWindows::insert`] can undercut: an event not
+    /// late has `t >= watermark`, and the first unsealed slice can move down (when an event
+    /// lands before it, possible while no slice has been sealed) only as far as the
+    /// watermark's slice, so the value is taken from the lower of the two.
     pub fn next_due(&self) -> i64 {
-        if self.sealed == i64::MIN {
-            i64::MIN
-        } else {
-            self.sealed.saturating_add(1).saturating_mul(self.g)
+        if self.sealed == i64::MIN || self.watermark == i64::MIN {
+            return i64::MIN;
         }
+        let k = self.sealed.min(self.watermark.div_euclid(self.g));
+        k.saturating_add(1).saturating_mul(self.g)
     }
 
     /// Whether a later watermark can still emit a window: some slice holds an event, or a
