@@ -17,7 +17,7 @@ pub type Millis = i64;
 pub const BASE_TIME: u64 = 1_577_836_800_000;
 
 /// A new user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Person {
     /// Person id (dense, from 1000).
     pub id: u64,
@@ -28,7 +28,7 @@ pub struct Person {
 }
 
 /// A new auction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Auction {
     /// Auction id (dense, from 1000).
     pub id: u64,
@@ -47,7 +47,7 @@ pub struct Auction {
 }
 
 /// A bid on an auction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Bid {
     /// The auction's id.
     pub auction: u64,
@@ -60,7 +60,7 @@ pub struct Bid {
 }
 
 /// One Nexmark event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     /// A new user.
     Person(Person),

@@ -13,7 +13,7 @@
 
 use crate::event::{Bid, Event, Millis};
 use lute_runtime::operator::{Emit, Metrics, Operator};
-use lute_runtime::{Config, EventTime, JobError, OperatorError, VecSource, WatermarkStrategy, job};
+use lute_runtime::{Config, EventTime, JobError, OperatorError, VecSource, WatermarkStrategy, api};
 use lute_window::ops::Count;
 use lute_window::window::{SlidingSpec, WindowResult};
 use std::collections::HashMap;
@@ -214,11 +214,23 @@ fn q5_loop(events: &[(Millis, Event)], out: &mut Outcome) {
     }
 }
 
-/// A sink that folds every row into an [`Outcome`] and reports it as the metrics `rows` and
-/// `digest` (summed over workers by the runtime).
+/// A sink that folds every row into an [`Outcome`] per worker and adds it, when the worker's
+/// stream ends, into the job's shared total (results travel through the sink, not through
+/// the runtime's metrics).
 #[derive(Debug, Clone, Default)]
 pub struct DigestSink {
     outcome: Outcome,
+    total: std::sync::Arc<std::sync::Mutex<Outcome>>,
+}
+
+impl DigestSink {
+    /// A sink adding into `total`.
+    pub fn new(total: std::sync::Arc<std::sync::Mutex<Outcome>>) -> Self {
+        Self {
+            outcome: Outcome::default(),
+            total,
+        }
+    }
 }
 
 impl<const N: usize> Operator<[u64; N]> for DigestSink {
@@ -235,9 +247,14 @@ impl<const N: usize> Operator<[u64; N]> for DigestSink {
         Ok(())
     }
 
-    fn metrics(&self, m: &mut Metrics) {
-        m.add("rows", self.outcome.rows);
-        m.add("digest", self.outcome.digest);
+    fn close<E: Emit<()>>(&mut self, _out: &mut E) -> Result<(), OperatorError> {
+        let mut t = self
+            .total
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        t.rows += self.outcome.rows;
+        t.digest += self.outcome.digest;
+        Ok(())
     }
 }
 
@@ -370,20 +387,21 @@ pub fn run(
     // Blocks of consecutive events per worker: each worker reads its own cache lines.
     let blocks = std::num::NonZeroUsize::new(SOURCE_BLOCK).expect("non-zero");
     let bids =
-        job::source("events", events.clone().blocks(blocks), marks).flat_map("bids", Event::bid);
+        api::source("events", events.clone().blocks(blocks), marks).flat_map("bids", Event::bid);
+    let total = std::sync::Arc::new(std::sync::Mutex::new(Outcome::default()));
+    let sink = || DigestSink::new(total.clone());
     let plan = match query {
         Query::Q1 => bids
             .map("convert", |b: Bid| q1_row(&b))
-            .sink("digest", DigestSink::default()),
+            .sink("digest", sink()),
         Query::Q2 => bids
             .filter("select", q2_selects)
             .map("project", |b: Bid| [b.auction, b.price])
-            .sink("digest", DigestSink::default()),
+            .sink("digest", sink()),
         Query::Q5 => bids
             .key_by("by auction", |b: &Bid| b.auction)
             .window(
                 "hop count",
-                |b: &Bid| b.auction,
                 |_: Bid| (),
                 &[SlidingSpec::sliding(Q5_SIZE, Q5_SLIDE)],
                 Count,
@@ -393,13 +411,12 @@ pub fn run(
             .apply("local max ties", MaxTies::default())
             .key_by("by window", |row: &[u64; 3]| row[0])
             .apply("max ties", MaxTies::default())
-            .sink("digest", DigestSink::default()),
+            .sink("digest", sink()),
     };
     let metrics = plan.run(config)?;
-    let outcome = Outcome {
-        rows: metrics.get("digest", "rows").unwrap_or(0),
-        digest: metrics.get("digest", "digest").unwrap_or(0),
-    };
+    let outcome = *total
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     Ok((outcome, metrics))
 }
 

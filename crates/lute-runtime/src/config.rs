@@ -88,15 +88,25 @@ pub struct Config {
     /// Idle strategy of workers.
     pub idle: Idle,
     /// How edges inside chains get their tier: the cost model (default) or forced.
-    pub tiers: crate::cost::Tiers,
+    pub tiers: crate::operator::tier::Tiers,
     /// Test-only scheduling perturbation seed (feature `perturb`): workers inject yields and
     /// short sleeps at random points.
     pub perturb: Option<u64>,
     /// How often each worker reports its stages' progress to the control plane, and at most
-    /// how often the observer is called (see [`crate::progress`]).
+    /// how often the observer is called (see [`crate::control::progress`]).
     pub progress_interval: Duration,
     /// Called on the control-plane thread with the job's [`Progress`](crate::Progress).
-    pub on_progress: Option<crate::progress::ProgressObserver>,
+    pub on_progress: Option<crate::control::progress::ProgressObserver>,
+    /// Checkpoint barriers: checkpoint `k` is injected at every source partition after its
+    /// `k · n`-th record (a data-defined position; see [`crate::control`]). `None`: no
+    /// barriers.
+    pub checkpoint_every: Option<u64>,
+    /// Called on the control-plane thread with every completed checkpoint.
+    pub on_checkpoint: Option<crate::control::CheckpointObserver>,
+
+    /// Makes the links of every edge (see [`crate::exchange::link`]); default: in-process
+    /// SPSC rings.
+    pub links: crate::exchange::link::Links,
 }
 
 impl Default for Config {
@@ -109,10 +119,14 @@ impl Default for Config {
             flush_deadline: Duration::from_micros(100),
             step_budget: 4096,
             idle: Idle::default(),
-            tiers: crate::cost::Tiers::default(),
+            tiers: crate::operator::tier::Tiers::default(),
             perturb: None,
             progress_interval: Duration::from_millis(100),
             on_progress: None,
+            checkpoint_every: None,
+            on_checkpoint: None,
+
+            links: crate::exchange::link::Links::default(),
         }
     }
 }
@@ -133,12 +147,12 @@ impl Config {
     /// # Examples
     ///
     /// ```
-    /// use lute_runtime::{Config, VecSource, WatermarkStrategy, job};
+    /// use lute_runtime::{Config, VecSource, WatermarkStrategy, api};
     /// use std::sync::{Arc, Mutex};
     /// let last = Arc::new(Mutex::new(None));
     /// let seen = last.clone();
     /// let config = Config::default().on_progress(move |p| *seen.lock().unwrap() = Some(p.clone()));
-    /// job::source("n", VecSource::new((0..100).map(|i| (i, i)).collect()), WatermarkStrategy::default())
+    /// api::source("n", VecSource::new((0..100).map(|i| (i, i)).collect()), WatermarkStrategy::default())
     ///     .for_each("drop", |_, _| Ok(()))
     ///     .run(&config)
     ///     .unwrap();
@@ -147,7 +161,32 @@ impl Config {
     /// assert_eq!(p.stage("n").unwrap().records, 100);
     /// ```
     pub fn on_progress(mut self, f: impl Fn(&crate::Progress) + Send + Sync + 'static) -> Self {
-        self.on_progress = Some(crate::progress::ProgressObserver(std::sync::Arc::new(f)));
+        self.on_progress = Some(crate::control::progress::ProgressObserver(
+            std::sync::Arc::new(f),
+        ));
+        self
+    }
+
+    /// Injects checkpoint barrier `k` at every source partition after its `k · records`-th
+    /// record (see [`Config::checkpoint_every`]).
+    pub fn checkpoint_every(mut self, records: u64) -> Self {
+        self.checkpoint_every = Some(records);
+        self
+    }
+
+    /// Calls `f` on the control-plane thread with every completed checkpoint: every stage of
+    /// every worker passed its barrier and its registered state was captured.
+    pub fn on_checkpoint(
+        mut self,
+        f: impl Fn(&crate::control::Checkpoint) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_checkpoint = Some(crate::control::CheckpointObserver(std::sync::Arc::new(f)));
+        self
+    }
+
+    /// Makes every link with `factory` (see [`crate::exchange::link`]).
+    pub fn links(mut self, factory: impl crate::exchange::LinkFactory + 'static) -> Self {
+        self.links = crate::exchange::link::Links(std::sync::Arc::new(factory));
         self
     }
 
@@ -188,7 +227,7 @@ impl Config {
     }
 
     /// Sets the tier policy of intra-chain edges.
-    pub fn tiers(mut self, tiers: crate::cost::Tiers) -> Self {
+    pub fn tiers(mut self, tiers: crate::operator::tier::Tiers) -> Self {
         self.tiers = tiers;
         self
     }
@@ -199,7 +238,7 @@ impl Config {
         self
     }
 
-    /// Checks the configuration.
+    /// Checks the configuration (pinning is checked against the cores when the job starts).
     ///
     /// # Errors
     /// [`BuildError`] naming the offending setting.
@@ -216,14 +255,10 @@ impl Config {
             });
         }
         lute_sync::error::check_capacity(self.channel_capacity)?;
-        if self.pinning == Pinning::Cores {
-            let cores = crate::worker::cores().len();
-            if self.workers > cores {
-                return Err(BuildError::TooManyPinnedWorkers {
-                    workers: self.workers,
-                    cores,
-                });
-            }
+        if self.checkpoint_every == Some(0) {
+            return Err(BuildError::Zero {
+                what: "checkpoint_every",
+            });
         }
         Ok(())
     }

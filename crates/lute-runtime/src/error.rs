@@ -1,5 +1,9 @@
 //! Errors: build-time ([`BuildError`]), operator ([`OperatorError`]) and job ([`JobError`]).
+//! Conditions a caller may handle are variants ([`Cause::Link`], [`Cause::State`],
+//! [`BuildError::Capacity`]), never strings; the shared domains ([`LinkError`],
+//! [`StateError`]) come from `lute-core`.
 
+pub use lute_core::{LinkError, OperatorId, StateError};
 use std::sync::Arc;
 
 /// A job or configuration that cannot run; reported before any thread starts.
@@ -58,61 +62,125 @@ pub enum BuildError {
         /// The union's.
         right: usize,
     },
+    /// A link of the job could not be made by the link factory.
+    #[error("link: {0}")]
+    Link(#[from] LinkError),
     /// A window specification was refused by the window layer.
     #[error("window specification: {0}")]
     Window(#[from] lute_window::window::SpecError),
 }
 
-/// A failure raised by an operator (or a source or sink). The runtime fills in the operator's
-/// name.
+/// What made an operator fail.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Cause {
+    /// A failure described by the operator (user code).
+    #[error("{0}")]
+    Message(String),
+    /// A failure with a source error (user code or I/O).
+    #[error("{0}")]
+    Error(Arc<dyn std::error::Error + Send + Sync>),
+    /// A link to another worker failed (a lost peer, a link that cannot be made).
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    /// Registered state could not be captured or restored, or a source cannot seek.
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// A failure raised by an operator (or a source, a sink or a link of its stage). The runtime
+/// attaches the operator's id and name.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{cause}")]
 pub struct OperatorError {
-    /// The failing operator's name, once known.
-    pub op: Option<Arc<str>>,
+    /// The failing operator's id and name, once known.
+    pub op: Option<(OperatorId, Arc<str>)>,
     /// What went wrong.
-    pub cause: String,
+    pub cause: Cause,
 }
 
 impl OperatorError {
-    /// A new error with the given cause; the runtime attaches the operator's name.
-    pub fn new(cause: impl Into<String>) -> Self {
+    /// A failure described by `message`; the runtime attaches the operator.
+    pub fn new(message: impl Into<String>) -> Self {
         Self {
             op: None,
-            cause: cause.into(),
+            cause: Cause::Message(message.into()),
         }
     }
 
-    /// Attaches an operator name unless one is already set.
-    pub fn in_operator(mut self, op: &Arc<str>) -> Self {
+    /// A failure caused by `error`, kept as this error's source.
+    pub fn from_error(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            op: None,
+            cause: Cause::Error(Arc::new(error)),
+        }
+    }
+
+    /// Attaches the operator unless one is already set.
+    #[must_use]
+    pub fn in_operator(mut self, id: OperatorId, name: &Arc<str>) -> Self {
         if self.op.is_none() {
-            self.op = Some(op.clone());
+            self.op = Some((id, name.clone()));
         }
         self
     }
 }
 
+impl From<LinkError> for OperatorError {
+    fn from(e: LinkError) -> Self {
+        Self {
+            op: None,
+            cause: Cause::Link(e),
+        }
+    }
+}
+
+impl From<StateError> for OperatorError {
+    fn from(e: StateError) -> Self {
+        Self {
+            op: None,
+            cause: Cause::State(e),
+        }
+    }
+}
+
 /// Why a job failed.
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum JobError {
     /// The job was refused before it started.
     #[error("invalid job: {0}")]
     Build(#[from] BuildError),
-    /// An operator returned an error; the job was cancelled and every thread joined.
-    #[error("operator `{op}` on worker {worker} failed: {cause}")]
+    /// An operator failed; the job was cancelled and every thread joined.
+    #[error("operator `{op}` on worker {worker} failed: {source}")]
     Operator {
-        /// The operator's name.
+        /// The operator's name (`<runtime>` when no operator was running).
         op: String,
+        /// The operator's id, when known.
+        id: Option<OperatorId>,
         /// The worker it ran on.
         worker: usize,
-        /// Its error message.
-        cause: String,
+        /// Its error.
+        #[source]
+        source: OperatorError,
+    },
+    /// A link between workers failed outside any operator (a peer lost); the job was
+    /// cancelled and every thread joined.
+    #[error("worker {worker}: {source}")]
+    Link {
+        /// The worker that noticed.
+        worker: usize,
+        /// The link's error.
+        #[source]
+        source: LinkError,
     },
     /// An operator panicked; the job was cancelled and every thread joined.
     #[error("operator `{op}` on worker {worker} panicked: {message}")]
     Panic {
         /// The operator's name (the innermost operator that was running).
         op: String,
+        /// The operator's id, when known.
+        id: Option<OperatorId>,
         /// The worker it ran on.
         worker: usize,
         /// The panic message.

@@ -1,26 +1,33 @@
 //! NacreousLute's dataflow runtime: a typed job builder, pinned worker threads running a
-//! static schedule, a control plane on its own thread, in-band watermarks, bounded queues with
-//! backpressure, and merges whose order is defined by the data, so output is deterministic.
+//! static schedule, a control plane on its own thread, in-band watermarks and checkpoint
+//! barriers, bounded links with backpressure, and merges whose order is defined by the data,
+//! so output is deterministic.
 //!
-//! - [`job`]: the typed builder: sources, chains of operators, exchanges (`key_by`, `union`,
-//!   `window_join`) that can follow one another, sinks (collect, callback, JSON-lines files).
-//! - [`operator`]: the [`Operator`] trait (lifecycle hooks) and built-in operators; each edge
-//!   of a chain is fused (tier L4) or a batch boundary (L3), as [`cost`]'s measured cost model
-//!   decides; stages are type-erased (L3).
-//! - [`join`]: the windowed inner join of two streams.
-//! - [`source`]: partitioned sources and the [`WatermarkStrategy`].
-//! - [`window_op`]: keyed tumbling/sliding windows on `lute-window`.
-//! - [`sink`]: collect and callback sinks.
-//! - [`exchange`]: hash exchange over SPSC rings of pooled batches; data-defined merge.
-//! - [`config`]: workers, pinning, batching, idle strategy (spin, yield, park with doorbells),
-//!   tier policy, progress reporting ([`progress`]); [`error`]: typed errors. [`Metrics`](operator::Metrics): counters (e.g. late
-//!   events) returned by a run.
+//! The crate is organized by concern; dependencies point down this list:
+//!
+//! - [`api`]: the typed builder a user writes: sources, chains of operators, exchanges
+//!   (`key_by`, `union`, `window_join`), windows on a keyed stream, sinks; [`api::Plan`].
+//! - [`plan`]: how a job becomes stages on workers: physical plan, fusion, `explain`.
+//! - [`control`]: the control plane: the protocol ([`control::Command`],
+//!   [`control::Report`]), checkpoint barriers and their acknowledgement, progress.
+//! - [`exec`]: what runs on a worker thread: stages, the worker loop, idle strategy, affinity.
+//! - [`exchange`]: links and the [`exchange::LinkFactory`], partitioning, the sender, the
+//!   data-defined merge and barrier alignment.
+//! - [`operator`]: the [`Operator`] trait, chains and tiers (with the cost model), the
+//!   per-worker factory, one file per built-in operator (map, filter, window, join, sinks).
+//! - [`source`]: partitioned sources with positions, and the [`WatermarkStrategy`].
+//! - [`state`]: registered state: the keyed state table, snapshots.
+//! - [`metrics`]: live per-worker counters and the end-of-run summary.
+//! - [`config`], [`error`]: job configuration and typed errors.
+//!
+//! Ids, event time, the in-band [`lute_core::Message`] and the shared error domains come
+//! from `lute-core`.
 //!
 //! # Data path
 //!
 //! ```text
-//! worker i:  source(i) ─ chain ─ ExchangeSender ══ SPSC ring (i→j) of Message ══╗
-//!            ExchangeReceiver(inputs from every worker) ─ chain ─ sink   ◄══════╝
+//! worker i:  source(i) ─ chain ─ ExchangeSender ══ link (i→j) of Message ══╗
+//!            ExchangeReceiver(inputs from every worker) ─ chain ─ sink  ◄══╝
 //!            (or ─ chain ─ ExchangeSender ══ … a further exchange)
 //! ```
 //!
@@ -28,10 +35,10 @@
 //! `window_join` hashes both inputs by their key into one receiver. With one worker, a
 //! pipeline whose exchanges have one input each runs as a single fused stage.
 //!
-//! `Message` is `Data(Batch)`, `Watermark(t)`, `Idle` or `End`: markers travel in the same
-//! ring as data and stay ordered with it. Batches come from a per-worker pool and go back to it
-//! when consumed. Every ring is bounded; a full ring stops the upstream stage (backpressure),
-//! never grows a queue.
+//! A [`Message`](lute_core::Message) is `Data(batch)`, `Watermark(t)`, `Barrier(n)`, `Idle`
+//! or `End`: markers travel in the same link as data and stay ordered with it. Batches come
+//! from a per-worker pool and go back to it when consumed. Every link is bounded; a full link
+//! stops the upstream stage (backpressure), never grows a queue.
 //!
 //! # Event time
 //!
@@ -45,12 +52,12 @@
 //! A keyed tumbling-window count:
 //!
 //! ```
-//! use lute_runtime::{Config, VecSource, WatermarkStrategy, job};
+//! use lute_runtime::{Config, VecSource, WatermarkStrategy, api};
 //! use lute_window::{ops::Count, window::SlidingSpec};
 //! let words = vec![(1, "a"), (2, "b"), (3, "a"), (11, "a")];
-//! let out = job::source("words", VecSource::new(words), WatermarkStrategy { delay: 0, every: 1 })
+//! let out = api::source("words", VecSource::new(words), WatermarkStrategy { delay: 0, every: 1 })
 //!     .key_by("by word", |w: &&str| *w)
-//!     .window("count", |w: &&str| *w, |w: &str| w, &[SlidingSpec::tumbling(10)], Count)
+//!     .window("count", |w: &str| w, &[SlidingSpec::tumbling(10)], Count)
 //!     .unwrap()
 //!     .map("flatten", |(w, r)| (w, r.start, r.value))
 //!     .collect()
@@ -61,25 +68,23 @@
 
 #![forbid(unsafe_code)]
 
-mod bell;
+pub mod api;
 pub mod config;
-pub mod cost;
+pub mod control;
 pub mod error;
 pub mod exchange;
-pub mod job;
-pub mod join;
+pub mod exec;
+pub mod metrics;
 pub mod operator;
-pub mod progress;
-pub mod sink;
+pub mod plan;
 pub mod source;
-mod stage;
-pub mod window_op;
-mod worker;
+pub mod state;
 
 pub use config::{Config, Idle, Pinning};
-pub use cost::{Tier, Tiers};
+pub use control::progress::{Progress, StageStatus};
 pub use error::{BuildError, JobError, OperatorError};
-pub use operator::{Context, Emit, EventTime, Operator};
-pub use progress::{Progress, StageStatus};
+pub use exec::affinity::cores;
+pub use lute_core::{CheckpointId, EventTime, OperatorId, WorkerId};
+pub use operator::tier::{Tier, Tiers};
+pub use operator::{Context, Emit, Operator};
 pub use source::{FileSource, GenSource, Source, SourceStatus, VecSource, WatermarkStrategy};
-pub use worker::cores;

@@ -3,7 +3,7 @@
 //! data path (sources, chains, exchange, merge, windows, watermarks) allocates nothing per
 //! event, batch or watermark.
 
-use lute_runtime::{Config, GenSource, WatermarkStrategy, job};
+use lute_runtime::{Config, GenSource, WatermarkStrategy, api};
 use lute_testkit::{CountingAlloc, total_allocations};
 use lute_window::ops::Sum;
 use lute_window::window::SlidingSpec;
@@ -20,7 +20,7 @@ fn run(n: u64, workers: usize) -> u64 {
 
 /// The job with keys `key(i)` for event `i`.
 fn run_keys(n: u64, workers: usize, key: fn(u64) -> u64) -> u64 {
-    let plan = job::source(
+    let plan = api::source(
         "gen",
         GenSource::new(n, move |i| (i as i64, (key(i), i as i64))),
         WatermarkStrategy {
@@ -31,7 +31,6 @@ fn run_keys(n: u64, workers: usize, key: fn(u64) -> u64) -> u64 {
     .key_by("by key", |e: &(u64, i64)| e.0)
     .window(
         "sliding sum",
-        |e: &(u64, i64)| e.0,
         |e: (u64, i64)| e.1,
         &[SlidingSpec::sliding(1_000, 100)],
         Sum,

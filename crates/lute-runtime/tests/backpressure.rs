@@ -2,7 +2,7 @@
 //! (produced but not yet consumed) stay under a bound set by the configuration (rings, pools,
 //! batches), instead of growing with the input.
 
-use lute_runtime::{Config, GenSource, WatermarkStrategy, job};
+use lute_runtime::{Config, GenSource, WatermarkStrategy, api};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -21,7 +21,7 @@ fn slow_sink_slows_the_source() {
     let max_gap = Arc::new(AtomicU64::new(0));
     let p = produced.clone();
     let (p2, c, g) = (produced.clone(), consumed.clone(), max_gap.clone());
-    job::source(
+    api::source(
         "numbers",
         GenSource::new(n, |i| (i as i64, i)),
         WatermarkStrategy { delay: 0, every },

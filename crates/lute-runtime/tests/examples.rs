@@ -80,22 +80,16 @@ fn allowed_lateness_keeps_windows_open_for_stragglers() {
 }
 
 fn job_with_negative_lateness() -> String {
-    use lute_runtime::{VecSource, WatermarkStrategy, job};
+    use lute_runtime::{VecSource, WatermarkStrategy, api};
     use lute_window::ops::Sum;
     use lute_window::window::SlidingSpec;
-    job::source(
+    api::source(
         "e",
         VecSource::new(vec![(0, 1i64)]),
         WatermarkStrategy::default(),
     )
     .key_by("k", |x: &i64| *x)
-    .window(
-        "w",
-        |x: &i64| *x,
-        |x: i64| x,
-        &[SlidingSpec::tumbling(10)],
-        Sum,
-    )
+    .window("w", |x: i64| x, &[SlidingSpec::tumbling(10)], Sum)
     .unwrap()
     .allowed_lateness(-1)
     .err()

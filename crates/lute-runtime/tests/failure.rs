@@ -3,7 +3,7 @@
 //! starts.
 
 use lute_runtime::{
-    BuildError, Config, GenSource, Idle, JobError, OperatorError, Pinning, WatermarkStrategy, job,
+    BuildError, Config, GenSource, Idle, JobError, OperatorError, Pinning, WatermarkStrategy, api,
 };
 use lute_window::ops::Sum;
 use lute_window::window::SlidingSpec;
@@ -32,7 +32,7 @@ fn numbers(n: u64) -> GenSource<impl FnMut(u64) -> (i64, u64) + Clone + Send + '
 fn operator_error_names_the_operator() {
     for workers in [1, 2, 4] {
         let err = must_end(move || {
-            job::source("numbers", numbers(1_000_000), WatermarkStrategy::default())
+            api::source("numbers", numbers(1_000_000), WatermarkStrategy::default())
                 .try_map("parse", |x: u64| {
                     if x == 50_000 {
                         Err(OperatorError::new("bad record 50000"))
@@ -46,7 +46,8 @@ fn operator_error_names_the_operator() {
                 .unwrap_err()
         });
         match err {
-            JobError::Operator { op, cause, .. } => {
+            JobError::Operator { op, source, .. } => {
+                let cause = source.to_string();
                 assert_eq!(op, "parse");
                 assert_eq!(cause, "bad record 50000");
             }
@@ -62,7 +63,7 @@ fn panic_after_the_exchange_names_the_operator() {
         .flat_map(|w| [(w, Idle::default()), (w, Idle::park())])
     {
         let err = must_end(move || {
-            job::source("numbers", numbers(1_000_000), WatermarkStrategy::default())
+            api::source("numbers", numbers(1_000_000), WatermarkStrategy::default())
                 .key_by("by value", |x: &u64| *x)
                 .map("explode", |x: u64| {
                     assert!(x != 123_456, "cannot handle {x}");
@@ -90,7 +91,7 @@ fn panic_after_the_exchange_names_the_operator() {
 #[test]
 fn sink_error_fails_the_job() {
     let err = must_end(|| {
-        job::source("numbers", numbers(100_000), WatermarkStrategy::default())
+        api::source("numbers", numbers(100_000), WatermarkStrategy::default())
             .for_each("sink", |_, x: u64| {
                 if x == 99_999 {
                     Err(OperatorError::new("disk full"))
@@ -102,14 +103,14 @@ fn sink_error_fails_the_job() {
             .unwrap_err()
     });
     assert!(
-        matches!(&err, JobError::Operator { op, cause, .. } if op == "sink" && cause == "disk full"),
+        matches!(&err, JobError::Operator { op, source, .. } if op == "sink" && source.to_string() == "disk full"),
         "{err:?}"
     );
 }
 
 #[test]
 fn bad_configuration_is_refused_before_start() {
-    let plan = job::source("numbers", numbers(10), WatermarkStrategy::default())
+    let plan = api::source("numbers", numbers(10), WatermarkStrategy::default())
         .for_each("sink", |_, _| Ok(()));
     let check = |c: Config, expect: BuildError| match plan.run(&c) {
         Err(JobError::Build(e)) => assert_eq!(e, expect),
@@ -138,21 +139,15 @@ fn bad_configuration_is_refused_before_start() {
 
 #[test]
 fn bad_window_spec_is_refused_at_build_time() {
-    let r = job::source("numbers", numbers(10), WatermarkStrategy::default())
+    let r = api::source("numbers", numbers(10), WatermarkStrategy::default())
         .key_by("k", |x: &u64| *x)
-        .window(
-            "w",
-            |x: &u64| *x,
-            |x: u64| x as i64,
-            &[SlidingSpec::sliding(10, 0)],
-            Sum,
-        );
+        .window("w", |x: u64| x as i64, &[SlidingSpec::sliding(10, 0)], Sum);
     assert!(matches!(r, Err(BuildError::Window(_))));
 }
 
 #[test]
 fn pinned_workers_run() {
-    let out = job::source("numbers", numbers(10_000), WatermarkStrategy::default())
+    let out = api::source("numbers", numbers(10_000), WatermarkStrategy::default())
         .key_by("k", |x: &u64| *x % 3)
         .collect()
         .run_sorted(&Config::default().workers(1).pinning(Pinning::Cores))
@@ -165,16 +160,15 @@ fn pinned_workers_run() {
 /// waiting for batches only that thread could return; every result arrives.
 #[test]
 fn a_burst_beyond_the_batch_pool_does_not_hang() {
-    use lute_runtime::job;
+    use lute_runtime::api;
     let out = must_end(|| {
         let keys = 2_000u64;
-        let b = job::source("b", numbers(keys), WatermarkStrategy::default());
-        let job = job::source("a", numbers(keys), WatermarkStrategy::default())
+        let b = api::source("b", numbers(keys), WatermarkStrategy::default());
+        let job = api::source("a", numbers(keys), WatermarkStrategy::default())
             .union("a + b", b)
             .key_by("by value", |x: &u64| *x)
             .window(
                 "count",
-                |x: &u64| *x,
                 |_x: u64| 1i64,
                 &[SlidingSpec::tumbling(1_000_000)],
                 Sum,

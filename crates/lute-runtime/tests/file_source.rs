@@ -1,7 +1,7 @@
 //! File sources: CSV and JSON lines feed the same job as an in-memory source; bad input fails
 //! the job with the file, the line and the reason.
 
-use lute_runtime::{Config, FileSource, JobError, VecSource, WatermarkStrategy, job};
+use lute_runtime::{Config, FileSource, JobError, VecSource, WatermarkStrategy, api};
 use std::path::PathBuf;
 
 fn temp(name: &str, text: &str) -> PathBuf {
@@ -59,12 +59,12 @@ fn csv_and_json_lines_match_the_in_memory_source() {
     };
     for workers in [1, 2, 4] {
         let c = Config::default().workers(workers);
-        let expect = job::source("mem", VecSource::new(recs.clone()), wm)
+        let expect = api::source("mem", VecSource::new(recs.clone()), wm)
             .key_by("k", |r: &(String, i64)| r.0.clone())
             .collect()
             .run_sorted(&c)
             .unwrap();
-        let from_csv = job::source("csv", FileSource::csv(&csv_path, parse_csv), wm)
+        let from_csv = api::source("csv", FileSource::csv(&csv_path, parse_csv), wm)
             .key_by("k", |r: &(String, i64)| r.0.clone())
             .collect()
             .run_sorted(&c)
@@ -76,7 +76,7 @@ fn csv_and_json_lines_match_the_in_memory_source() {
             k: String,
             v: i64,
         }
-        let from_json = job::source(
+        let from_json = api::source(
             "json",
             FileSource::json_lines(&json_path, |r: &Rec| r.t),
             wm,
@@ -96,7 +96,7 @@ fn csv_and_json_lines_match_the_in_memory_source() {
 fn bad_line_names_file_and_line() {
     let path = temp("bad.csv", "1,a,1\n2,b,2\n3,c,not-a-number\n4,d,4\n");
     for workers in [1, 3] {
-        let err = job::source(
+        let err = api::source(
             "csv in",
             FileSource::csv(&path, parse_csv),
             WatermarkStrategy::default(),
@@ -105,7 +105,8 @@ fn bad_line_names_file_and_line() {
         .run(&Config::default().workers(workers))
         .unwrap_err();
         match &err {
-            JobError::Operator { op, cause, .. } => {
+            JobError::Operator { op, source, .. } => {
+                let cause = source.to_string();
                 assert_eq!(op, "csv in");
                 assert!(cause.contains("line 3"), "{cause}");
                 assert!(cause.contains("value \"not-a-number\""), "{cause}");
@@ -118,7 +119,7 @@ fn bad_line_names_file_and_line() {
 
 /// The error message of a one-worker CSV job over `path`.
 fn csv_job_error(path: &std::path::Path) -> String {
-    job::source(
+    api::source(
         "csv in",
         FileSource::csv(path, parse_csv),
         WatermarkStrategy::default(),
@@ -154,7 +155,7 @@ fn malformed_quoting_names_file_line_and_field() {
 
 #[test]
 fn missing_file_fails_cleanly() {
-    let err = job::source(
+    let err = api::source(
         "csv in",
         FileSource::csv("/nonexistent/lute/input.csv", parse_csv),
         WatermarkStrategy::default(),

@@ -1,7 +1,7 @@
 //! Job graphs beyond one source: file sinks, `explain` of unions and joins, run metrics,
 //! and bad sink paths.
 
-use lute_runtime::{Config, JobError, VecSource, WatermarkStrategy, job};
+use lute_runtime::{Config, JobError, VecSource, WatermarkStrategy, api};
 use lute_window::window::SlidingSpec;
 
 fn numbers(n: i64) -> VecSource<i64> {
@@ -19,7 +19,7 @@ fn file_sink_writes_one_json_line_per_record_per_worker() {
 fn file_sink_round_trip(workers: usize) {
     let dir = std::env::temp_dir().join(format!("lute-file-sink-{}-{workers}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    job::source("n", numbers(1000), WatermarkStrategy::default())
+    api::source("n", numbers(1000), WatermarkStrategy::default())
         .key_by("by parity", |x: &i64| x % 2)
         .map("pair", |x: i64| (x % 2, x))
         .write_json_lines("files", &dir)
@@ -44,12 +44,13 @@ fn file_sink_reports_an_unusable_path() {
     // A regular file where the directory should be.
     let file = std::env::temp_dir().join(format!("lute-not-a-dir-{}", std::process::id()));
     std::fs::write(&file, b"x").unwrap();
-    let err = job::source("n", numbers(10), WatermarkStrategy::default())
+    let err = api::source("n", numbers(10), WatermarkStrategy::default())
         .write_json_lines("files", &file)
         .run(&Config::default())
         .unwrap_err();
     match &err {
-        JobError::Operator { op, cause, .. } => {
+        JobError::Operator { op, source, .. } => {
+            let cause = source.to_string();
             assert_eq!(op, "files");
             assert!(cause.contains("lute-not-a-dir"), "{cause}");
         }
@@ -60,12 +61,12 @@ fn file_sink_reports_an_unusable_path() {
 
 #[test]
 fn explain_shows_every_input_of_unions_and_joins() {
-    let b = job::source("b", numbers(10), WatermarkStrategy::default());
-    let plan = job::source("a", numbers(10), WatermarkStrategy::default())
+    let b = api::source("b", numbers(10), WatermarkStrategy::default());
+    let plan = api::source("a", numbers(10), WatermarkStrategy::default())
         .union("a + b", b)
         .window_join(
             "self join",
-            job::source("c", numbers(10), WatermarkStrategy::default()),
+            api::source("c", numbers(10), WatermarkStrategy::default()),
             |x: &i64| x % 3,
             |y: &i64| y % 3,
             SlidingSpec::tumbling(5),
@@ -107,7 +108,7 @@ fn explain_shows_every_input_of_unions_and_joins() {
 
 #[test]
 fn one_worker_fuses_single_input_exchanges() {
-    let plan = job::source("a", numbers(10), WatermarkStrategy::default())
+    let plan = api::source("a", numbers(10), WatermarkStrategy::default())
         .key_by("k1", |x: &i64| *x)
         .key_by("k2", |x: &i64| *x)
         .for_each("out", |_, _| Ok(()));
@@ -120,7 +121,7 @@ fn one_worker_fuses_single_input_exchanges() {
 
 #[test]
 fn two_hops_of_exchange_keep_every_record() {
-    let out = job::source("n", numbers(5000), WatermarkStrategy { delay: 0, every: 7 })
+    let out = api::source("n", numbers(5000), WatermarkStrategy { delay: 0, every: 7 })
         .key_by("by x mod 7", |x: &i64| x % 7)
         .map("halve", |x: i64| x / 2)
         .key_by("by half", |x: &i64| *x)
@@ -148,7 +149,7 @@ fn stages_run_at_their_own_parallelism() {
     use lute_runtime::BuildError;
     use lute_window::ops::Sum;
     let job = |src: Option<usize>, win: Option<usize>| {
-        let mut s = job::source(
+        let mut s = api::source(
             "n",
             numbers(20_000),
             WatermarkStrategy {
@@ -163,19 +164,13 @@ fn stages_run_at_their_own_parallelism() {
         if let Some(p) = win {
             k = k.parallelism(p);
         }
-        k.window(
-            "sum",
-            |x: &i64| x % 13,
-            |x: i64| x,
-            &[SlidingSpec::tumbling(1000)],
-            Sum,
-        )
-        .unwrap()
-        .map(
-            "flat",
-            |(k, r): (i64, lute_window::window::WindowResult<i64>)| (k, r.value),
-        )
-        .collect()
+        k.window("sum", |x: i64| x, &[SlidingSpec::tumbling(1000)], Sum)
+            .unwrap()
+            .map(
+                "flat",
+                |(k, r): (i64, lute_window::window::WindowResult<i64>)| (k, r.value),
+            )
+            .collect()
     };
     let expect = keyed_sums(&job(None, None).run(&Config::default()).unwrap());
     assert_eq!(expect.len(), 13 * 20);
@@ -219,8 +214,8 @@ fn stages_run_at_their_own_parallelism() {
 
 #[test]
 fn a_union_needs_equal_parallelism() {
-    let b = job::source("b", numbers(10), WatermarkStrategy::default()).parallelism(1);
-    let plan = job::source("a", numbers(10), WatermarkStrategy::default())
+    let b = api::source("b", numbers(10), WatermarkStrategy::default()).parallelism(1);
+    let plan = api::source("a", numbers(10), WatermarkStrategy::default())
         .union("a + b", b)
         .for_each("out", |_, _| Ok(()));
     let err = plan.run(&Config::default().workers(2)).unwrap_err();
@@ -282,7 +277,7 @@ fn lifecycle_hooks_run_once_per_instance() {
     use lute_runtime::Tiers;
     for tiers in [Tiers::AllL4, Tiers::AllL3] {
         for workers in [1, 2, 4] {
-            let out = job::source("n", numbers(1000), WatermarkStrategy::default())
+            let out = api::source("n", numbers(1000), WatermarkStrategy::default())
                 .key_by("k1", |x: &i64| *x)
                 .key_by("k2", |x: &i64| x % 7)
                 .apply("lifecycle", Lifecycle::default())
@@ -305,7 +300,7 @@ fn lifecycle_hooks_run_once_per_instance() {
 
 #[test]
 fn a_watermark_strategy_without_cadence_is_refused() {
-    let err = job::source("n", numbers(10), WatermarkStrategy { delay: 0, every: 0 })
+    let err = api::source("n", numbers(10), WatermarkStrategy { delay: 0, every: 0 })
         .for_each("out", |_, _| Ok(()))
         .run(&Config::default())
         .unwrap_err();
@@ -324,7 +319,7 @@ fn late_appearing_keys_get_no_empty_windows() {
     let data: Vec<(i64, u32)> = (0..2_000i64)
         .map(|i| (T0 + i, u32::from(i >= 1_000)))
         .collect();
-    let out = job::source(
+    let out = api::source(
         "events",
         VecSource::new(data),
         WatermarkStrategy {
@@ -333,13 +328,7 @@ fn late_appearing_keys_get_no_empty_windows() {
         },
     )
     .key_by("by key", |k: &u32| *k)
-    .window(
-        "count",
-        |k: &u32| *k,
-        |_k: u32| (),
-        &[SlidingSpec::tumbling(100)],
-        Count,
-    )
+    .window("count", |_k: u32| (), &[SlidingSpec::tumbling(100)], Count)
     .unwrap()
     .map(
         "flat",
@@ -370,7 +359,7 @@ fn edge_tiers_show_in_the_order_of_side_effects() {
         for across_exchange in [false, true] {
             let log = Arc::new(Mutex::new(Vec::new()));
             let (la, lb) = (log.clone(), log.clone());
-            let src = job::source("n", numbers(200), WatermarkStrategy::default());
+            let src = api::source("n", numbers(200), WatermarkStrategy::default());
             let a = move |x: i64| {
                 la.lock().unwrap().push(('a', x));
                 x
@@ -411,8 +400,8 @@ fn edge_tiers_show_in_the_order_of_side_effects() {
 }
 
 /// The progress test's job: 20 000 numbers, a watermark every 100, one exchange.
-fn residue_job() -> lute_runtime::job::Collect<i64> {
-    job::source(
+fn residue_job() -> lute_runtime::api::Collect<i64> {
+    api::source(
         "numbers",
         numbers(20_000),
         WatermarkStrategy {
@@ -487,7 +476,7 @@ fn a_failed_job_gets_no_final_progress_report() {
     use std::sync::{Arc, Mutex};
     let done = Arc::new(Mutex::new(false));
     let d = done.clone();
-    let err = job::source("numbers", numbers(1000), WatermarkStrategy::default())
+    let err = api::source("numbers", numbers(1000), WatermarkStrategy::default())
         .try_map("fails", |x: i64| {
             if x == 500 {
                 Err(lute_runtime::OperatorError::new("boom"))
@@ -513,7 +502,7 @@ fn a_panicking_observer_cancels_the_job() {
     use std::time::Duration;
     let count = Arc::new(AtomicU64::new(0));
     let c = count.clone();
-    let plan = job::source(
+    let plan = api::source(
         "endless",
         GenSource::new(u64::MAX, |i| (i as i64, i)),
         WatermarkStrategy::default(),

@@ -20,10 +20,10 @@
 
 use anyhow::{Context, Result, ensure};
 use lute_bench::{Args, Report, load_average, median};
-use lute_runtime::job::{Plan, Stream};
+use lute_runtime::api::{Plan, Stream};
 use lute_runtime::operator::{Identity, Named, Operator};
 use lute_runtime::source::Source;
-use lute_runtime::{Config, GenSource, Pinning, Tiers, WatermarkStrategy, job};
+use lute_runtime::{Config, GenSource, Pinning, Tiers, WatermarkStrategy, api};
 use lute_window::ops::Sum;
 use lute_window::window::{SlidingSpec, SlidingWindows, WindowResult};
 use std::sync::Arc;
@@ -138,7 +138,7 @@ type Event = (i64, (u64, i64));
 
 /// The generated events with a watermark every [`EVERY`].
 fn events(n: u64) -> Stream<GenSource<impl Fn(u64) -> Event + Clone + Send>, Named<Identity>> {
-    job::source(
+    api::source(
         "events",
         GenSource::new(n, event),
         WatermarkStrategy {
@@ -158,7 +158,6 @@ where
         .key_by("by key", |e: &(u64, i64)| e.0)
         .window(
             "sliding sum",
-            |e: &(u64, i64)| e.0,
             |e: (u64, i64)| e.1,
             &[SlidingSpec::sliding(SIZE, SLIDE)],
             Sum,

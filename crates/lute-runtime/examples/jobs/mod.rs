@@ -2,8 +2,8 @@
 //! (`tests/examples.rs` includes this file), with the generated input they run on.
 #![allow(dead_code)]
 
-use lute_runtime::job::{self, Collect};
-use lute_runtime::window_op::Windowed;
+use lute_runtime::api::{self, Collect};
+use lute_runtime::operator::window::Windowed;
 use lute_runtime::{Emit, EventTime, Operator, OperatorError, VecSource, WatermarkStrategy};
 use lute_window::ops::{Count, Sum};
 use lute_window::window::{SlidingSpec, WindowResult};
@@ -15,7 +15,7 @@ pub const DELAY: EventTime = 50;
 pub const EVERY: usize = 16;
 
 /// A keyed event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     /// The key.
     pub key: u32,
@@ -94,14 +94,13 @@ fn wm() -> WatermarkStrategy {
 
 /// Word count per tumbling window: `(word, window start, count)`.
 pub fn wordcount(input: Vec<(EventTime, String)>, size: i64) -> Collect<(String, i64, u64)> {
-    job::source("lines", VecSource::new(input), wm())
+    api::source("lines", VecSource::new(input), wm())
         .flat_map("split", |line: String| {
             line.split(' ').map(str::to_owned).collect::<Vec<_>>()
         })
         .key_by("by word", |w: &String| w.clone())
         .window(
             "count",
-            |w: &String| w.clone(),
             |_w: String| (),
             &[SlidingSpec::tumbling(size)],
             Count,
@@ -124,11 +123,10 @@ pub fn window_sum_allowing(
     size: i64,
     lateness: EventTime,
 ) -> Collect<(u32, i64, i64)> {
-    job::source("events", VecSource::new(input), wm())
+    api::source("events", VecSource::new(input), wm())
         .key_by("by key", |e: &Event| e.key)
         .window(
             "sum",
-            |e: &Event| e.key,
             |e: Event| e.value,
             &[SlidingSpec::tumbling(size)],
             Sum,
@@ -144,9 +142,9 @@ pub fn window_sum_allowing(
 
 /// Keyed session sums (inactivity gap `gap`): `(key, session start, session end, sum)`.
 pub fn session_sum(input: Vec<(EventTime, Event)>, gap: i64) -> Collect<(u32, i64, i64, i64)> {
-    job::source("events", VecSource::new(input), wm())
+    api::source("events", VecSource::new(input), wm())
         .key_by("by key", |e: &Event| e.key)
-        .session_window("sessions", |e: &Event| e.key, |e: Event| e.value, gap, Sum)
+        .session_window("sessions", |e: Event| e.value, gap, Sum)
         .expect("valid gap")
         .map("format", |(k, r): (u32, WindowResult<i64>)| {
             (k, r.start, r.end, r.value)
@@ -214,11 +212,10 @@ pub fn sliding_topk(
     slide: i64,
     k: usize,
 ) -> Collect<(i64, i64, u32)> {
-    job::source("events", VecSource::new(input), wm())
+    api::source("events", VecSource::new(input), wm())
         .key_by("by key", |e: &Event| e.key)
         .window(
             "sliding sum",
-            |e: &Event| e.key,
             |e: Event| e.value,
             &[SlidingSpec::sliding(size, slide)],
             Sum,
@@ -262,8 +259,8 @@ pub fn orders_payments(
     payments: Vec<(EventTime, Payment)>,
     size: i64,
 ) -> Collect<(u32, i64, i64)> {
-    let payments = job::source("payments", VecSource::new(payments), wm());
-    job::source("orders", VecSource::new(orders), wm())
+    let payments = api::source("payments", VecSource::new(payments), wm());
+    api::source("orders", VecSource::new(orders), wm())
         .filter("big orders", |o: &Order| o.value > 0)
         .window_join(
             "orders x payments",
@@ -283,13 +280,12 @@ pub fn union_sum(
     b: Vec<(EventTime, Event)>,
     size: i64,
 ) -> Collect<(u32, i64, i64)> {
-    let b = job::source("b", VecSource::new(b), wm());
-    job::source("a", VecSource::new(a), wm())
+    let b = api::source("b", VecSource::new(b), wm());
+    api::source("a", VecSource::new(a), wm())
         .union("a + b", b)
         .key_by("by key", |e: &Event| e.key)
         .window(
             "sum",
-            |e: &Event| e.key,
             |e: Event| e.value,
             &[SlidingSpec::tumbling(size)],
             Sum,
@@ -307,11 +303,10 @@ pub type WindowOrLate = Result<(u32, i64, i64), (u32, i64)>;
 /// Keyed tumbling-window sum whose late events come out as a side output:
 /// `Ok((key, window start, sum))` or `Err(late event)`.
 pub fn window_sum_with_late(input: Vec<(EventTime, Event)>, size: i64) -> Collect<WindowOrLate> {
-    job::source("events", VecSource::new(input), wm())
+    api::source("events", VecSource::new(input), wm())
         .key_by("by key", |e: &Event| e.key)
         .window_with_late(
             "sum",
-            |e: &Event| e.key,
             |e: Event| e.value,
             &[SlidingSpec::tumbling(size)],
             Sum,

@@ -1,10 +1,10 @@
 // The two sides of a join must have the same key type.
-use lute_runtime::{VecSource, WatermarkStrategy, job};
+use lute_runtime::{VecSource, WatermarkStrategy, api};
 use lute_window::window::SlidingSpec;
 
 fn main() {
-    let right = job::source("r", VecSource::new(vec![(0, "a")]), WatermarkStrategy::default());
-    let _ = job::source("l", VecSource::new(vec![(0, 1u64)]), WatermarkStrategy::default())
+    let right = api::source("r", VecSource::new(vec![(0, "a")]), WatermarkStrategy::default());
+    let _ = api::source("l", VecSource::new(vec![(0, 1u64)]), WatermarkStrategy::default())
         .window_join(
             "j",
             right,

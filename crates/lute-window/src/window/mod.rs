@@ -34,7 +34,7 @@ pub use session::SessionWindows;
 pub use sliding::{SlidingSpec, SlidingWindows, SpecError};
 
 /// The result of one event-time window.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WindowResult<A> {
     /// Index of the window spec (in the order given at construction; 0 for sessions).
     pub spec: usize,

@@ -1,6 +1,6 @@
 //! Sources: where records and their event times enter a job, and how watermarks are made.
 
-use crate::error::OperatorError;
+use crate::error::{OperatorError, StateError};
 use crate::operator::EventTime;
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -18,7 +18,8 @@ pub enum SourceStatus {
     Done,
 }
 
-/// A partitioned source. Each worker runs a clone, opened with its partition index.
+/// A partitioned source. Each worker runs an instance (made by the per-worker factory from the
+/// prototype given to the builder), opened with its partition index.
 pub trait Source: Clone + Send + 'static {
     /// Record type.
     type Item: Send + 'static;
@@ -36,6 +37,16 @@ pub trait Source: Clone + Send + 'static {
     fn fill<F>(&mut self, max: usize, out: &mut F) -> Result<SourceStatus, OperatorError>
     where
         F: FnMut(EventTime, Self::Item) -> Result<(), OperatorError>;
+
+    /// The partition's position: records it has emitted since its start (`0` after `open`).
+    fn position(&self) -> u64;
+
+    /// Moves an opened partition to `position` (a value [`Source::position`] returned), so the
+    /// next record is the one that followed it; registered state restores sources this way.
+    ///
+    /// # Errors
+    /// [`StateError::Seek`] if the partition has no such position.
+    fn seek(&mut self, position: u64) -> Result<(), StateError>;
 }
 
 /// How a source's watermarks are made: bounded out-of-orderness, emitted every `every`
@@ -69,6 +80,9 @@ pub struct VecSource<T> {
     block: usize,
     /// Elements left in the current block.
     left: usize,
+    /// Records emitted since `open`.
+    pos: u64,
+    partition: usize,
 }
 
 impl<T> Clone for VecSource<T> {
@@ -79,6 +93,8 @@ impl<T> Clone for VecSource<T> {
             step: self.step,
             block: self.block,
             left: self.left,
+            pos: self.pos,
+            partition: self.partition,
         }
     }
 }
@@ -92,6 +108,8 @@ impl<T> VecSource<T> {
             step: 1,
             block: 1,
             left: 1,
+            pos: 0,
+            partition: 0,
         }
     }
 
@@ -131,6 +149,35 @@ impl<T: Clone + Send + Sync + 'static> Source for VecSource<T> {
         self.next = partition.saturating_mul(self.block);
         self.step = partitions;
         self.left = self.block;
+        self.pos = 0;
+        self.partition = partition;
+        Ok(())
+    }
+
+    fn position(&self) -> u64 {
+        self.pos
+    }
+
+    fn seek(&mut self, position: u64) -> Result<(), StateError> {
+        // The `position`-th element of this partition: block `position / block` of the
+        // partition (global block `partition + k · step`), offset `position % block` in it.
+        let p = usize::try_from(position).map_err(|_| StateError::Seek {
+            position,
+            reason: "beyond the address space".into(),
+        })?;
+        let (k, off) = (p / self.block, p % self.block);
+        let next = k
+            .checked_mul(self.step)
+            .and_then(|b| b.checked_add(self.partition))
+            .and_then(|b| b.checked_mul(self.block))
+            .and_then(|b| b.checked_add(off))
+            .ok_or_else(|| StateError::Seek {
+                position,
+                reason: "beyond the address space".into(),
+            })?;
+        self.next = next;
+        self.left = self.block - off;
+        self.pos = position;
         Ok(())
     }
 
@@ -143,6 +190,7 @@ impl<T: Clone + Send + Sync + 'static> Source for VecSource<T> {
                 return Ok(SourceStatus::Done);
             };
             out(*ts, x.clone())?;
+            self.pos += 1;
             self.left -= 1;
             if self.left == 0 {
                 // On to this partition's next block (with blocks of 1: the next element).
@@ -170,6 +218,8 @@ pub struct GenSource<F> {
     f: F,
     count: u64,
     next: u64,
+    /// The partition's first index.
+    start: u64,
     step: u64,
 }
 
@@ -180,6 +230,7 @@ impl<F> GenSource<F> {
             f,
             count,
             next: 0,
+            start: 0,
             step: 1,
         }
     }
@@ -194,7 +245,24 @@ where
 
     fn open(&mut self, partition: usize, partitions: usize) -> Result<(), OperatorError> {
         self.next = partition as u64;
+        self.start = partition as u64;
         self.step = partitions as u64;
+        Ok(())
+    }
+
+    fn position(&self) -> u64 {
+        (self.next - self.start) / self.step
+    }
+
+    fn seek(&mut self, position: u64) -> Result<(), StateError> {
+        let next = position
+            .checked_mul(self.step)
+            .and_then(|n| n.checked_add(self.start))
+            .ok_or_else(|| StateError::Seek {
+                position,
+                reason: "beyond the generator's range".into(),
+            })?;
+        self.next = next;
         Ok(())
     }
 
@@ -315,14 +383,14 @@ type Parser<T> = dyn Fn(&str) -> Result<(EventTime, T), String> + Send + Sync;
 /// # Examples
 ///
 /// ```
-/// use lute_runtime::{Config, FileSource, WatermarkStrategy, job};
+/// use lute_runtime::{Config, FileSource, WatermarkStrategy, api};
 /// let path = std::env::temp_dir().join(format!("lute-doc-{}.csv", std::process::id()));
 /// std::fs::write(&path, "1,apple\n2,pear\n").unwrap();
 /// let src = FileSource::csv(&path, |f| {
 ///     let t: i64 = f.first().ok_or("no time")?.parse().map_err(|e| format!("time: {e}"))?;
 ///     Ok((t, f.get(1).ok_or("no name")?.to_string()))
 /// });
-/// let out = job::source("fruit", src, WatermarkStrategy::default())
+/// let out = api::source("fruit", src, WatermarkStrategy::default())
 ///     .collect()
 ///     .run(&Config::default())
 ///     .unwrap();
@@ -337,6 +405,8 @@ pub struct FileSource<T> {
     line_no: u64,
     partition: u64,
     partitions: u64,
+    /// Records emitted since `open`.
+    emitted: u64,
 }
 
 impl<T> std::fmt::Debug for FileSource<T> {
@@ -358,6 +428,7 @@ impl<T> Clone for FileSource<T> {
             line_no: 0,
             partition: 0,
             partitions: 1,
+            emitted: 0,
         }
     }
 }
@@ -376,6 +447,7 @@ impl<T> FileSource<T> {
             line_no: 0,
             partition: 0,
             partitions: 1,
+            emitted: 0,
         }
     }
 
@@ -421,6 +493,42 @@ impl<T: Send + 'static> Source for FileSource<T> {
         self.partition = partition as u64;
         self.partitions = partitions as u64;
         self.line_no = 0;
+        self.emitted = 0;
+        Ok(())
+    }
+
+    fn position(&self) -> u64 {
+        self.emitted
+    }
+
+    fn seek(&mut self, position: u64) -> Result<(), StateError> {
+        // Re-reads the partition from the start, parsing and dropping `position` records (a
+        // line that does not parse fails here as it would in `fill`).
+        self.open(self.partition as usize, self.partitions as usize)
+            .map_err(|e| StateError::Seek {
+                position,
+                reason: e.to_string(),
+            })?;
+        let mut left = position;
+        while left > 0 {
+            let mut skipped = 0u64;
+            let status = self
+                .fill(usize::try_from(left).unwrap_or(usize::MAX), &mut |_, _| {
+                    skipped += 1;
+                    Ok(())
+                })
+                .map_err(|e| StateError::Seek {
+                    position,
+                    reason: e.to_string(),
+                })?;
+            left -= skipped.min(left);
+            if status == SourceStatus::Done && left > 0 {
+                return Err(StateError::Seek {
+                    position,
+                    reason: format!("{} has fewer records", self.path.display()),
+                });
+            }
+        }
         Ok(())
     }
 
@@ -457,6 +565,7 @@ impl<T: Send + 'static> Source for FileSource<T> {
                 ))
             })?;
             out(t, x)?;
+            self.emitted += 1;
             n += 1;
         }
         Ok(SourceStatus::More)

@@ -17,6 +17,8 @@ pub struct CollectSink<T> {
 }
 
 impl<T> Clone for CollectSink<T> {
+    /// A copy of a prototype that has not run (see `operator::factory`): it holds no records,
+    /// so the records need not be `Clone`.
     fn clone(&self) -> Self {
         Self {
             worker: self.worker,

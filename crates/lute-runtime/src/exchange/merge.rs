@@ -1,470 +1,22 @@
-//! The exchange: records are routed to workers by a hash of their key, through one SPSC ring
-//! per (sending worker, receiving worker) pair carrying pooled batches and in-band markers.
-//!
-//! # Endpoints
-//!
-//! Sender and receiver see a link only through the `Outlet` / `Inlet` traits (bounded,
-//! ordered, non-blocking, a lost peer reported), one dynamic call per message (a batch or a
-//! marker), never per record. In-process links are SPSC rings; a network transport implements
-//! the same two traits.
-//!
-//! # Sender
-//!
-//! Per destination, an open batch from the sender's [`BatchPool`] fills with records; it is
-//! sent when full, before a watermark (so markers stay ordered with data), and when older than
-//! the flush deadline. A message that does not fit in its ring waits in a per-destination
-//! pending queue; the upstream stage produces nothing more until every pending queue is empty
-//! (backpressure). The pool holds `destinations × (capacity + 4)` batches, enough for every
-//! ring to be full with one batch open and one pending per destination, so steady state never
-//! allocates. The upstream can only be stopped between calls: one call that emits more than the
-//! pool holds (a window firing for many keys, a large `flat_map`) would otherwise wait for
-//! batches that only its own worker's receiver can return, so the sender never waits: when the
-//! pool is empty it spills into a heap-allocated batch (a `Chunk::Spilled`, counted in the
-//! job's metrics as `<job>.exchange_spilled_batches`), and the pending queue grows. Both shrink
-//! back to the pool once the burst has drained.
-//!
-//! # Receiver: a merge defined by the data
-//!
-//! The receiver merges its inputs *record by record*: among the heads of all live inputs it
-//! takes the smallest `(event time, kind, input index)`, where a record's time is its event
-//! time, a watermark's is its value, and end-of-stream is `+∞`. It takes nothing until every
-//! live input has a head. The sequence it produces therefore depends only on the sequences the
-//! inputs carry, not on batch boundaries (flush deadlines) or thread timing, so a job's output
-//! is the same in every run. An input marked idle by its source is left out of the wait and of
-//! the watermark minimum until it has data again (idleness is a timing signal: jobs that need
-//! determinism keep their sources from going idle). A watermark repeated while a sender is
-//! backpressured changes nothing, so it is never needed for progress.
+//! The receiving side of an exchange on one worker: the data-defined merge of its inputs and
+//! barrier alignment (see the module docs of [`crate::exchange`]).
 
-use crate::bell::Bells;
-use crate::error::OperatorError;
-use crate::operator::{Emit, EventTime};
-use lute_sync::{Batch, BatchPool, PopError, PushError, spsc};
-use std::collections::VecDeque;
-use std::hash::{Hash, Hasher};
+use super::chunk::{Chunk, Message};
+use super::link::{LinkId, LinkReceiver};
+use crate::error::{LinkError, OperatorError};
+use crate::exec::bell::Bells;
+use crate::operator::{CheckpointId, EventTime};
+use lute_sync::PopError;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-/// The sending end of an exchange link (one per sending worker and destination). The
-/// in-process implementation is an SPSC ring ([`spsc::Producer`]); a network transport plugs
-/// in here with the same contract: bounded (a full link hands the message back: the caller
-/// keeps it pending, which is backpressure), ordered, and a lost peer is reported.
-pub(crate) trait Outlet<M>: Send {
-    /// Sends `m` now, or hands it back.
-    ///
-    /// # Errors
-    /// `Full(m)` when the link has no room; `Disconnected(m)` when the receiver is gone.
-    fn try_send(&mut self, m: M) -> Result<(), PushError<M>>;
-}
-
-/// The receiving end of an exchange link: ordered, non-blocking.
-pub(crate) trait Inlet<M>: Send {
-    /// The next message, if one has arrived.
-    ///
-    /// # Errors
-    /// `Empty` when nothing has arrived; `Disconnected` when the sender is gone and nothing
-    /// is left.
-    fn try_recv(&mut self) -> Result<M, PopError>;
-}
-
-impl<M: Send> Outlet<M> for spsc::Producer<M> {
-    #[inline]
-    fn try_send(&mut self, m: M) -> Result<(), PushError<M>> {
-        self.try_push(m)
-    }
-}
-
-impl<M: Send> Inlet<M> for spsc::Consumer<M> {
-    #[inline]
-    fn try_recv(&mut self) -> Result<M, PopError> {
-        self.try_pop()
-    }
-}
-
-/// A boxed sending end (one dynamic call per message: a batch or a marker).
-pub(crate) type Out<T> = Box<dyn Outlet<Message<T>>>;
-/// A boxed receiving end.
-pub(crate) type In<T> = Box<dyn Inlet<Message<T>>>;
-
-/// A batch of records in flight: from the sender's pool, or spilled to the heap when the pool
-/// is empty (see the module docs).
-pub(crate) enum Chunk<T> {
-    /// A pooled batch (steady state).
-    Pooled(Batch<(EventTime, T)>),
-    /// A heap batch and its capacity (bursts beyond the pool).
-    Spilled(Vec<(EventTime, T)>, usize),
-}
-
-impl<T> Chunk<T> {
-    #[inline(always)]
-    fn push(&mut self, r: (EventTime, T)) {
-        match self {
-            Self::Pooled(b) => {
-                if b.push(r).is_err() {
-                    unreachable!("a full batch is sent at once");
-                }
-            }
-            Self::Spilled(v, _) => v.push(r),
-        }
-    }
-
-    #[inline(always)]
-    fn is_full(&self) -> bool {
-        match self {
-            Self::Pooled(b) => b.is_full(),
-            Self::Spilled(v, cap) => v.len() >= *cap,
-        }
-    }
-
-    #[inline(always)]
-    pub(crate) fn pop(&mut self) -> Option<(EventTime, T)> {
-        match self {
-            Self::Pooled(b) => b.pop(),
-            Self::Spilled(v, _) => v.pop(),
-        }
-    }
-
-    #[inline(always)]
-    pub(crate) fn last(&self) -> Option<&(EventTime, T)> {
-        match self {
-            Self::Pooled(b) => b.last(),
-            Self::Spilled(v, _) => v.last(),
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Self::Pooled(b) => b.len(),
-            Self::Spilled(v, _) => v.len(),
-        }
-    }
-
-    fn reverse(&mut self) {
-        match self {
-            Self::Pooled(b) => b.reverse(),
-            Self::Spilled(v, _) => v.reverse(),
-        }
-    }
-}
-
-/// What travels through an exchange ring.
-pub(crate) enum Message<T> {
-    /// Records with their event times.
-    Data(Chunk<T>),
-    /// Every later record from this input has an event time `>=` this.
-    Watermark(EventTime),
-    /// The input has nothing now (see the module docs).
-    Idle,
-    /// The input is finished.
-    End,
-}
-
-/// A fast, well-mixed, deterministic 64-bit hasher (a multiply-rotate fold finished by the
-/// MurmurHash3 `fmix64` avalanche), the same in every run and on every machine.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MixHasher(u64);
-
-const K: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// Feeds `bytes` to `f` as little-endian 64-bit words; a short tail is zero-padded and tagged
-/// with its length in the top bits (so `[1]` and `[1, 0]` differ). Shared by the hashers.
-#[inline]
-pub(crate) fn words(bytes: &[u8], mut f: impl FnMut(u64)) {
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        f(u64::from_le_bytes(c.try_into().expect("8 bytes")));
-    }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut b = [0u8; 8];
-        b[..rest.len()].copy_from_slice(rest);
-        f(u64::from_le_bytes(b) ^ ((rest.len() as u64) << 59));
-    }
-}
-
-impl Hasher for MixHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        words(bytes, |w| self.write_u64(w));
-    }
-
-    #[inline]
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0 ^ v).wrapping_mul(K).rotate_left(29);
-    }
-
-    #[inline]
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(u64::from(v));
-    }
-
-    #[inline]
-    fn write_usize(&mut self, v: usize) {
-        self.write_u64(v as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-}
-
-/// The worker (of `n`) that owns `key`.
-#[inline]
-pub fn route<K: Hash + ?Sized>(key: &K, n: usize) -> usize {
-    let mut h = MixHasher::default();
-    key.hash(&mut h);
-    // Lemire's multiply-shift range reduction: unbiased enough, no division.
-    ((u128::from(h.finish()) * n as u128) >> 64) as usize
-}
-
-/// How an exchange routes records: to the worker that owns their key ([`ByKey`]), or to the
-/// sending worker itself ([`Forward`], used by `union`: no repartitioning).
-pub trait Partition<T>: Clone + Send + 'static {
-    /// Rings per sending worker when the job has `workers` workers.
-    fn fan_out(&self, workers: usize) -> usize;
-    /// The ring (of `fan_out`) that `x` goes to.
-    fn route(&mut self, x: &T, fan_out: usize) -> usize;
-    /// Whether records stay on their worker (one ring, to the same worker).
-    fn forward(&self) -> bool {
-        false
-    }
-}
-
-/// Hash partitioning by a key function (see [`route`]).
-#[derive(Debug, Clone)]
-pub struct ByKey<KF>(pub KF);
-
-impl<T, K: Hash, KF: FnMut(&T) -> K + Clone + Send + 'static> Partition<T> for ByKey<KF> {
-    fn fan_out(&self, workers: usize) -> usize {
-        workers
-    }
-    #[inline(always)]
-    fn route(&mut self, x: &T, fan_out: usize) -> usize {
-        route(&(self.0)(x), fan_out)
-    }
-}
-
-/// Forward partitioning: every record stays on its worker.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Forward;
-
-impl<T> Partition<T> for Forward {
-    fn fan_out(&self, _workers: usize) -> usize {
-        1
-    }
-    fn forward(&self) -> bool {
-        true
-    }
-    #[inline(always)]
-    fn route(&mut self, _x: &T, _fan_out: usize) -> usize {
-        0
-    }
-}
-
-/// The sending side of an exchange on one worker.
-pub(crate) struct ExchangeSender<T, KF> {
-    key: KF,
-    rings: Vec<Out<T>>,
-    /// The worker each ring goes to.
-    peers: Vec<usize>,
-    /// Doorbells, when workers park (rung after every push).
-    bells: Option<Arc<Bells>>,
-    pool: BatchPool<(EventTime, T)>,
-    open: Vec<Option<Chunk<T>>>,
-    /// Records per batch (the capacity of spilled batches too).
-    batch_size: usize,
-    /// Batches spilled to the heap because the pool was empty.
-    spilled: u64,
-    opened_at: Vec<Instant>,
-    pending: Vec<VecDeque<Message<T>>>,
-    deadline: Duration,
-}
-
-impl<T, KF> ExchangeSender<T, KF> {
-    pub(crate) fn new(
-        key: KF,
-        rings: Vec<Out<T>>,
-        peers: Vec<usize>,
-        batch_size: usize,
-        capacity: usize,
-        deadline: Duration,
-    ) -> Result<Self, lute_sync::CapacityError> {
-        let n = rings.len();
-        let pool = BatchPool::new(n * (capacity + 4), batch_size)?;
-        Ok(Self {
-            key,
-            rings,
-            peers,
-            bells: None,
-            pool,
-            open: (0..n).map(|_| None).collect(),
-            batch_size,
-            spilled: 0,
-            opened_at: vec![Instant::now(); n],
-            pending: (0..n).map(|_| VecDeque::with_capacity(4)).collect(),
-            deadline,
-        })
-    }
-
-    /// Rings the doorbells of the receiving workers when workers park.
-    pub(crate) fn set_bells(&mut self, bells: &Arc<Bells>) {
-        self.bells = Some(bells.clone());
-    }
-
-    #[inline]
-    fn ring(&self, d: usize) {
-        if let Some(b) = &self.bells {
-            b.ring(self.peers[d]);
-        }
-    }
-
-    /// Sends `msg` to `d`, or queues it behind earlier pending messages.
-    fn enqueue(&mut self, d: usize, msg: Message<T>) -> Result<(), OperatorError> {
-        if self.pending[d].is_empty() {
-            match self.rings[d].try_send(msg) {
-                Ok(()) => {
-                    self.ring(d);
-                    return Ok(());
-                }
-                Err(PushError::Full(m)) => self.pending[d].push_back(m),
-                Err(PushError::Disconnected(_)) => return Err(peer_lost(d)),
-            }
-        } else {
-            self.pending[d].push_back(msg);
-        }
-        Ok(())
-    }
-
-    fn flush_open(&mut self, d: usize) -> Result<(), OperatorError> {
-        if let Some(b) = self.open[d].take() {
-            self.enqueue(d, Message::Data(b))?;
-        }
-        Ok(())
-    }
-
-    /// Pushes pending messages and flushes batches past the deadline; returns whether anything
-    /// moved.
-    pub(crate) fn maintain(&mut self, now: Instant) -> Result<bool, OperatorError> {
-        let mut moved = false;
-        for d in 0..self.rings.len() {
-            while let Some(m) = self.pending[d].pop_front() {
-                match self.rings[d].try_send(m) {
-                    Ok(()) => {
-                        moved = true;
-                        self.ring(d);
-                    }
-                    Err(PushError::Full(m)) => {
-                        self.pending[d].push_front(m);
-                        break;
-                    }
-                    Err(PushError::Disconnected(_)) => return Err(peer_lost(d)),
-                }
-            }
-            if self.open[d].is_some() && now.duration_since(self.opened_at[d]) >= self.deadline {
-                self.flush_open(d)?;
-                moved = true;
-            }
-        }
-        Ok(moved)
-    }
-
-    /// Whether a batch is open (it will be flushed by the deadline) or a message is pending.
-    pub(crate) fn timed(&self) -> bool {
-        self.open.iter().any(Option::is_some) || !self.ready()
-    }
-
-    /// Whether the upstream may produce more (no message is waiting for ring space).
-    pub(crate) fn ready(&self) -> bool {
-        self.pending.iter().all(VecDeque::is_empty)
-    }
-
-    /// Broadcasts a marker after flushing every open batch (markers stay ordered with data).
-    pub(crate) fn broadcast(
-        &mut self,
-        marker: impl Fn() -> Message<T>,
-    ) -> Result<(), OperatorError> {
-        for d in 0..self.rings.len() {
-            self.flush_open(d)?;
-            self.enqueue(d, marker())?;
-        }
-        Ok(())
-    }
-
-    /// Batches spilled to the heap so far (see the module docs).
-    pub(crate) fn spilled(&self) -> u64 {
-        self.spilled
-    }
-
-    /// Broadcasts a watermark.
-    pub(crate) fn watermark(&mut self, w: EventTime) -> Result<(), OperatorError> {
-        self.broadcast(|| Message::Watermark(w))
-    }
-}
-
-fn peer_lost(d: usize) -> OperatorError {
-    OperatorError::new(format!("exchange: worker {d} stopped receiving"))
-}
-
-impl<T, P: Partition<T>> ExchangeSender<T, P> {
-    /// Opens a batch for destination `d` and puts the record in it (once per batch: out of
-    /// line, so the per-record path of `emit` stays small enough to inline).
-    #[cold]
-    #[inline(never)]
-    fn emit_opening(&mut self, d: usize, r: (EventTime, T)) -> Result<(), OperatorError> {
-        // Sized so that it is not empty in steady state; in a burst, spill rather than wait
-        // for batches only this worker may return (module docs).
-        let mut b = match self.pool.try_take() {
-            Some(b) => Chunk::Pooled(b),
-            None => {
-                self.spilled += 1;
-                Chunk::Spilled(Vec::with_capacity(self.batch_size), self.batch_size)
-            }
-        };
-        self.opened_at[d] = Instant::now();
-        b.push(r);
-        let full = b.is_full();
-        self.open[d] = Some(b);
-        if full {
-            self.flush_open(d)?;
-        }
-        Ok(())
-    }
-
-    /// Sends the full open batch of destination `d` (once per batch: out of line).
-    #[inline(never)]
-    fn flush_full(&mut self, d: usize) -> Result<(), OperatorError> {
-        self.flush_open(d)
-    }
-}
-
-impl<T, P: Partition<T>> Emit<T> for ExchangeSender<T, P> {
-    #[inline(always)]
-    fn emit(&mut self, ts: EventTime, x: T) -> Result<(), OperatorError> {
-        let d = self.key.route(&x, self.rings.len());
-        match &mut self.open[d] {
-            Some(b) => {
-                b.push((ts, x));
-                if b.is_full() {
-                    return self.flush_full(d);
-                }
-                Ok(())
-            }
-            None => self.emit_opening(d, (ts, x)),
-        }
-    }
-}
-
-/// Merge key of an input's head: records, then watermarks, then end, at equal times.
+/// An input's head. Merge key: records, then watermarks, then end, at equal times; a barrier
+/// has no key: it blocks its input until every live input has one at its head (alignment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Head {
     Record(EventTime),
     Watermark(EventTime),
     End,
+    Barrier(CheckpointId),
 }
 
 impl Head {
@@ -473,15 +25,16 @@ impl Head {
             Self::Record(t) => (t, 0),
             Self::Watermark(w) => (w, 1),
             Self::End => (EventTime::MAX, 2),
+            Self::Barrier(_) => unreachable!("a barrier head is never compared"),
         }
     }
 }
 
 /// One input of a receiver.
 struct Input<T> {
-    rx: In<T>,
-    /// The worker that sends on this ring.
-    peer: usize,
+    rx: LinkReceiver<T>,
+    /// The link (its edge and the worker that sends on it).
+    id: LinkId,
     /// Current batch, reversed so that the next record is `last()`.
     cur: Option<Chunk<T>>,
     /// A marker read from the ring and not yet merged.
@@ -493,12 +46,14 @@ struct Input<T> {
     ended: bool,
     /// Records received (counted per batch, for progress reports).
     received: u64,
+    /// Batches received.
+    batches: u64,
 }
 
 impl<T> Input<T> {
     /// The head of this input, reading the ring if needed; `None` if it has nothing now.
     /// A message taken from the ring frees a slot: the sender's bell is rung (if parking).
-    fn head(&mut self, from: usize, bells: Option<&Bells>) -> Result<Option<Head>, OperatorError> {
+    fn head(&mut self, bells: Option<&Bells>) -> Result<Option<Head>, OperatorError> {
         loop {
             if let Some(b) = &self.cur {
                 if let Some((t, _)) = b.last() {
@@ -513,12 +68,13 @@ impl<T> Input<T> {
             if m.is_ok()
                 && let Some(b) = bells
             {
-                b.ring(self.peer);
+                b.ring(self.id.from.index());
             }
             match m {
                 Ok(Message::Data(mut b)) => {
                     self.idle = false;
                     self.received += b.len() as u64;
+                    self.batches += 1;
                     b.reverse();
                     self.cur = Some(b);
                 }
@@ -530,12 +86,15 @@ impl<T> Input<T> {
                     self.idle = true;
                     self.went_idle = true;
                 }
+                Ok(Message::Barrier(n)) => self.marker = Some(Head::Barrier(n)),
                 Ok(Message::End) => self.marker = Some(Head::End),
                 Err(PopError::Empty) => return Ok(None),
                 Err(PopError::Disconnected) => {
-                    return Err(OperatorError::new(format!(
-                        "exchange: worker {from} stopped before ending its stream"
-                    )));
+                    return Err(LinkError::Truncated {
+                        edge: self.id.edge,
+                        peer: self.id.from,
+                    }
+                    .into());
                 }
             }
         }
@@ -554,6 +113,9 @@ pub(crate) enum Merged<T> {
     Wait,
     /// Every live input is idle (reported once per idle period).
     Idle,
+    /// Every live input delivered checkpoint barrier `n` (aligned): it passes here, after
+    /// every record any input sent before its barrier and before any record sent after.
+    Barrier(CheckpointId),
     /// Progress without output (a marker consumed that changed nothing).
     Nothing,
 }
@@ -576,14 +138,14 @@ pub(crate) struct ExchangeReceiver<T> {
 
 impl<T> ExchangeReceiver<T> {
     /// A receiver merging `rings`, each with the worker that sends on it.
-    pub(crate) fn new(rings: Vec<(In<T>, usize)>) -> Self {
+    pub(crate) fn new(links: Vec<(LinkId, LinkReceiver<T>)>) -> Self {
         Self {
             bells: None,
-            inputs: rings
+            inputs: links
                 .into_iter()
-                .map(|(rx, peer)| Input {
+                .map(|(id, rx)| Input {
                     rx,
-                    peer,
+                    id,
                     cur: None,
                     marker: None,
                     watermark: EventTime::MIN,
@@ -591,6 +153,7 @@ impl<T> ExchangeReceiver<T> {
                     went_idle: false,
                     ended: false,
                     received: 0,
+                    batches: 0,
                 })
                 .collect(),
             watermark: EventTime::MIN,
@@ -603,6 +166,11 @@ impl<T> ExchangeReceiver<T> {
     /// Records received so far over every input (progress reports).
     pub(crate) fn received(&self) -> u64 {
         self.inputs.iter().map(|i| i.received).sum()
+    }
+
+    /// Batches received so far over every input.
+    pub(crate) fn received_batches(&self) -> u64 {
+        self.inputs.iter().map(|i| i.batches).sum()
     }
 
     /// Rings the senders' doorbells when a message is taken (workers park).
@@ -684,12 +252,22 @@ impl<T> ExchangeReceiver<T> {
         let mut best: Option<(Head, usize)> = None;
         let mut second: (EventTime, u8, usize) = (EventTime::MAX, u8::MAX, usize::MAX);
         let mut live = 0;
+        // Inputs blocked at a barrier (alignment), and the barrier.
+        let mut aligned = 0;
+        let mut barrier = None;
+        let mut missing = false;
         for i in 0..self.inputs.len() {
             if self.inputs[i].ended {
                 continue;
             }
             live += 1;
-            match self.inputs[i].head(i, self.bells.as_deref())? {
+            match self.inputs[i].head(self.bells.as_deref())? {
+                // Blocked until every live input has its barrier: not a candidate, and no limit
+                // on another input's run (nothing of this input can come before that barrier).
+                Some(Head::Barrier(n)) => {
+                    aligned += 1;
+                    barrier = Some(n);
+                }
                 Some(h) => {
                     let (t, kind) = h.key();
                     match best {
@@ -705,9 +283,27 @@ impl<T> ExchangeReceiver<T> {
                     }
                 }
                 // An idle input's next message may come at any time: no run past it.
-                None if self.inputs[i].idle => second = (EventTime::MIN, 0, 0),
+                None if self.inputs[i].idle => {
+                    second = (EventTime::MIN, 0, 0);
+                    missing = true;
+                }
                 None => return Ok(Merged::Wait),
             }
+        }
+        if aligned > 0 && best.is_none() {
+            if aligned < live || missing {
+                // Some input (an idle one) has not delivered the barrier yet.
+                return Ok(Merged::Wait);
+            }
+            let n = barrier.expect("an aligned input has a barrier");
+            for input in &mut self.inputs {
+                if !input.ended {
+                    debug_assert_eq!(input.marker, Some(Head::Barrier(n)), "barriers out of step");
+                    input.marker = None;
+                }
+            }
+            self.idle_out = false;
+            return Ok(Merged::Barrier(n));
         }
         let Some((head, i)) = best else {
             return Ok(if live == 0 {
@@ -735,6 +331,7 @@ impl<T> ExchangeReceiver<T> {
                 input.watermark = input.watermark.max(w);
                 Ok(self.advance())
             }
+            Head::Barrier(_) => unreachable!("a barrier head is never the best"),
             Head::End => {
                 input.marker = None;
                 input.ended = true;
@@ -769,19 +366,15 @@ impl<T> ExchangeReceiver<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lute_core::{EdgeId, WorkerId};
+    use lute_sync::{Batch, BatchPool, spsc};
 
-    #[test]
-    fn routing_is_deterministic_and_spreads() {
-        let mut counts = [0usize; 4];
-        for k in 0u64..4000 {
-            let d = route(&k, 4);
-            assert_eq!(d, route(&k, 4));
-            counts[d] += 1;
+    fn lid(from: u32) -> LinkId {
+        LinkId {
+            edge: EdgeId(0),
+            from: WorkerId(from),
+            to: WorkerId(0),
         }
-        for c in counts {
-            assert!((800..1200).contains(&c), "skewed routing: {counts:?}");
-        }
-        assert_eq!(route("word", 1), 0);
     }
 
     #[test]
@@ -798,7 +391,7 @@ mod tests {
         assert!(t1.try_push(Message::Watermark(10)).is_ok());
         assert!(t1.try_push(record(2000)).is_ok());
         assert!(t0.try_push(record(3000)).is_ok());
-        let mut rx = ExchangeReceiver::new(vec![(Box::new(r0), 0), (Box::new(r1), 1)]);
+        let mut rx = ExchangeReceiver::new(vec![(lid(0), Box::new(r0)), (lid(1), Box::new(r1))]);
         let drain = |rx: &mut ExchangeReceiver<u32>| {
             let mut out = Vec::new();
             loop {
@@ -807,6 +400,7 @@ mod tests {
                     Merged::Record(t, _) => out.push(format!("r{t}")),
                     Merged::Wait => return out,
                     Merged::Nothing | Merged::Idle => {}
+                    Merged::Barrier(_) => panic!("no barrier was sent"),
                     Merged::End => panic!("no end was sent"),
                 }
             }
@@ -839,7 +433,8 @@ mod tests {
             assert!(t0.try_push(Message::Watermark(4)).is_ok());
             assert!(t1.try_push(Message::End).is_ok());
             assert!(t0.try_push(Message::End).is_ok());
-            let mut rx = ExchangeReceiver::new(vec![(Box::new(r0), 0), (Box::new(r1), 1)]);
+            let mut rx =
+                ExchangeReceiver::new(vec![(lid(0), Box::new(r0)), (lid(1), Box::new(r1))]);
             let mut out = Vec::new();
             loop {
                 match rx.next().unwrap() {
@@ -847,6 +442,7 @@ mod tests {
                     Merged::Watermark(w) => out.push(format!("wm{w}")),
                     Merged::End => break,
                     Merged::Nothing | Merged::Idle => {}
+                    Merged::Barrier(_) => panic!("no barrier was sent"),
                     Merged::Wait => panic!("all input is already there"),
                 }
             }
@@ -962,7 +558,7 @@ mod tests {
                     assert!(tx.try_push(Message::Data(Chunk::Pooled(open))).is_ok());
                 }
                 assert!(tx.try_push(Message::End).is_ok());
-                rings.push((Box::new(rx) as In<u32>, rings.len()));
+                rings.push((lid(rings.len() as u32), Box::new(rx) as LinkReceiver<u32>));
             }
             let mut rx = ExchangeReceiver::new(rings);
             let mut got = Vec::new();
@@ -976,6 +572,7 @@ mod tests {
                     Merged::Watermark(w) => got.push(format!("wm{w}")),
                     Merged::End => break,
                     Merged::Nothing | Merged::Idle => {}
+                    Merged::Barrier(_) => panic!("case {case}: no barrier was sent"),
                     Merged::Wait => panic!("case {case}: all input is already there"),
                 }
             }

@@ -16,12 +16,15 @@
 //! window (as Flink does for joins).
 
 use crate::error::OperatorError;
-use crate::operator::{Emit, EventTime, Metrics, Operator};
+use crate::operator::{Emit, EventTime, Live, Metrics, Operator};
+use crate::state::StateVisitor;
 use lute_window::window::SlidingSpec;
 use std::collections::BTreeMap;
 
 /// A record of one of the two inputs of a join.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Side<A, B> {
     /// From the left input.
     Left(A),
@@ -46,7 +49,8 @@ pub struct WindowJoin<K, KA, KB, F, A, B> {
 
 impl<K, KA: Clone, KB: Clone, F: Clone, A, B> Clone for WindowJoin<K, KA, KB, F, A, B> {
     fn clone(&self) -> Self {
-        // Operators are cloned from the prototype before they run: state starts empty.
+        // A copy of a prototype that has not run (see `operator::factory`): its buffers are
+        // empty, so only the configuration is copied (the records need not be `Clone` here).
         Self::new(
             self.key_a.clone(),
             self.key_b.clone(),
@@ -175,6 +179,16 @@ where
             self.free_b.push(vb);
         }
         Ok(Some(wm))
+    }
+
+    fn state(&mut self, state: &mut dyn StateVisitor) {
+        state.visit("windows", &mut self.open);
+        state.visit("watermark", &mut self.watermark);
+        state.visit("late", &mut self.late);
+    }
+
+    fn live(&self, live: &mut Live) {
+        live.late += self.late;
     }
 
     fn metrics(&self, m: &mut Metrics) {

@@ -17,8 +17,8 @@
 //! - Results are emitted when the watermark passes a window's end, keys in ascending order
 //!   and, per key, windows in order of end time: the output order is defined by the data.
 //! - End of stream (watermark `EventTime::MAX`) flushes every open window.
-//! - Keyed state: an open-addressing hash table (linear probing, deterministic
-//!   [`StateHasher`]) of indices into a vector of `(key, window state)`, plus the *active* keys
+//! - Keyed state: a [`KeyedTable`] (hash index over dense `(key, window state)` entries, see
+//!   [`crate::state::table`]), plus the *active* keys
 //!   (those whose state can still emit: [`WindowState::has_pending`]) in key order. A watermark
 //!   advances only the active keys, so its cost follows the keys with open windows, not every
 //!   key ever seen; and a watermark below every active state's [`WindowState::next_due`]
@@ -38,50 +38,12 @@
 //!   state. Metric `keys_evicted` counts evictions.
 
 use crate::error::OperatorError;
-use crate::operator::{Emit, EventTime, Metrics, Operator};
+use crate::operator::{Emit, EventTime, Live, Metrics, Operator};
+use crate::state::StateVisitor;
+use crate::state::table::{KeyedTable, hash_of};
 use lute_window::window::{Late, SessionWindows, SlidingWindows, WindowResult};
 use lute_window::{Lift, Monoid};
 use std::hash::Hash;
-
-/// The hasher of keyed state: per 64-bit word, the running hash folded onto itself
-/// (`h ^ h >> 32`), XORed with the word, then one multiply by the golden-ratio constant
-/// (Fibonacci hashing). The table takes a hash's *top* bits as the home slot; a multiply
-/// carries every input bit upwards, and the fold carries the previous words' high bits down
-/// before the next multiply, so words that differ only in their high bits cannot cancel (as
-/// they would with the multiply alone: `(0, 0)` and `(1 << 56, 0x15 << 56)`). For a one-word
-/// key the fold is of the constant start value and compiles away: one `imul`. Cheaper than
-/// [`crate::exchange::MixHasher`] (whose full avalanche routing needs, since routing must
-/// also be stable across machines); deterministic, so iteration-independent behaviour is the
-/// same in every run.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StateHasher(u64);
-
-impl std::hash::Hasher for StateHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        crate::exchange::words(bytes, |w| self.write_u64(w));
-    }
-
-    #[inline(always)]
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0 ^ (self.0 >> 32) ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-
-    #[inline(always)]
-    fn write_u32(&mut self, v: u32) {
-        self.write_u64(u64::from(v));
-    }
-
-    #[inline(always)]
-    fn write_usize(&mut self, v: usize) {
-        self.write_u64(v as u64);
-    }
-
-    #[inline(always)]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
 
 #[cold]
 #[inline(never)]
@@ -240,14 +202,8 @@ pub struct WindowOp<K, KF, VF, W, L = DropLate> {
     key: KF,
     value: VF,
     proto: W,
-    /// Open-addressing index (linear probing, load at most 1/2) into `states`: `0` empty,
-    /// `i + 1` for `states[i]`; its length is a power of two.
-    table: Vec<u32>,
-    /// `64 − log2(table.len())`: a hash's top bits pick its home slot.
-    shift: u32,
-    /// Per key: the key, its window state and whether it is in `active`, side by side (the
-    /// key compare of a lookup loads the state's first cache line).
-    states: Vec<(K, W, bool)>,
+    /// Per key: its window state and whether it is in `active`.
+    states: KeyedTable<K, Slot<W>>,
     /// Indices into `states` of the keys that can still emit, in ascending key order: the
     /// emission order.
     active: Vec<u32>,
@@ -272,14 +228,21 @@ pub struct WindowOp<K, KF, VF, W, L = DropLate> {
     policy: std::marker::PhantomData<fn() -> L>,
 }
 
+/// A key's window state and whether the key is in the active list.
+#[derive(Debug, Clone)]
+pub struct Slot<W> {
+    state: W,
+    active: bool,
+}
+
 impl<K: Clone, KF: Clone, VF: Clone, W: Clone, L> Clone for WindowOp<K, KF, VF, W, L> {
     fn clone(&self) -> Self {
+        // A plain copy (of a prototype that has not run: see `operator::factory`); the scratch
+        // lists start empty.
         Self {
             key: self.key.clone(),
             value: self.value.clone(),
             proto: self.proto.clone(),
-            table: self.table.clone(),
-            shift: self.shift,
             states: self.states.clone(),
             active: self.active.clone(),
             fresh: self.fresh.clone(),
@@ -304,10 +267,7 @@ impl<K, KF, VF, W, L> WindowOp<K, KF, VF, W, L> {
             key,
             value,
             proto: windows,
-            // Never empty (so a lookup needs no emptiness check): two free slots.
-            table: vec![0; 2],
-            shift: 63,
-            states: Vec::new(),
+            states: KeyedTable::new(),
             active: Vec::new(),
             fresh: Vec::new(),
             merged: Vec::new(),
@@ -340,37 +300,9 @@ impl<K, KF, VF, W, L> WindowOp<K, KF, VF, W, L> {
     pub fn late(&self) -> u64 {
         self.late
     }
-
-    /// The table slot where probing for a key with hash `h` starts (the hash's top bits).
-    #[inline(always)]
-    fn home(&self, h: u64) -> usize {
-        (h >> self.shift) as usize
-    }
-}
-
-#[inline(always)]
-fn hash_of<K: Hash>(k: &K) -> u64 {
-    use std::hash::Hasher as _;
-    let mut h = StateHasher::default();
-    k.hash(&mut h);
-    h.finish()
 }
 
 impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
-    /// The index in `states` of `k`, if present.
-    #[inline(always)]
-    fn find(&self, k: &K, h: u64) -> Option<usize> {
-        let mask = self.table.len() - 1;
-        let mut at = self.home(h);
-        loop {
-            match self.table[at] {
-                0 => return None,
-                e if self.states[e as usize - 1].0 == *k => return Some(e as usize - 1),
-                _ => at = (at + 1) & mask,
-            }
-        }
-    }
-
     /// Brings state `i` (at rest or new) up to the operator's watermark (it emits nothing: at
     /// rest) and marks it active; it joins the sorted active list at the next advancing
     /// watermark ([`Self::merge_fresh`]).
@@ -380,12 +312,13 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
     where
         W: WindowState,
     {
-        self.states[i].1.advance(self.watermark, |_| {});
+        let (_, slot) = self.states.entry_mut(i);
+        slot.state.advance(self.watermark, |_| {});
         // Only `advance` can lower a state's due time (`insert` never does), so the operator's
         // lower bound needs updating here and in the scans, not per record.
-        self.due = self.due.min(self.states[i].1.next_due());
+        self.due = self.due.min(slot.state.next_due());
+        slot.active = true;
         self.fresh.push(i as u32);
-        self.states[i].2 = true;
     }
 
     /// Sorts the keys activated since the last advancing watermark and merges them into
@@ -404,7 +337,7 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
             merged,
             ..
         } = self;
-        let key = |i: &u32| &states[*i as usize].0;
+        let key = |i: &u32| &states.entry(*i as usize).0;
         fresh.sort_unstable_by(|a, b| key(a).cmp(key(b)));
         merged.clear();
         merged.reserve(active.len() + fresh.len());
@@ -433,100 +366,42 @@ impl<K: Ord + Hash + Clone, KF, VF, W: Clone, L> WindowOp<K, KF, VF, W, L> {
     where
         W: WindowState,
     {
-        let i = self.states.len();
-        let w = match self.spare.pop() {
+        let state = match self.spare.pop() {
             Some(mut w) => {
                 w.recycle(&self.proto);
                 w
             }
             None => self.proto.clone(),
         };
-        self.states.push((k, w, false));
-        if 2 * self.states.len() > self.table.len() {
-            let n = (4 * self.states.len()).next_power_of_two().max(16);
-            self.table = vec![0; n];
-            self.shift = 64 - n.trailing_zeros();
-            for j in 0..self.states.len() {
-                let hj = hash_of(&self.states[j].0);
-                self.place(hj, j);
-            }
-        } else {
-            self.place(h, i);
-        }
-        i
+        self.states.insert_new(
+            k,
+            h,
+            Slot {
+                state,
+                active: false,
+            },
+        )
     }
 
-    /// The table slot holding state `i`.
-    fn slot_of(&self, i: usize) -> usize {
-        let mask = self.table.len() - 1;
-        let mut at = self.home(hash_of(&self.states[i].0));
-        while self.table[at] as usize != i + 1 {
-            at = (at + 1) & mask;
-        }
-        at
-    }
-
-    /// Empties table slot `at`, shifting later entries of its probe run back so that every key
-    /// stays reachable from its home slot (linear probing without tombstones).
-    fn delete_slot(&mut self, mut at: usize) {
-        let mask = self.table.len() - 1;
-        let mut j = at;
-        loop {
-            j = (j + 1) & mask;
-            let e = self.table[j];
-            if e == 0 {
-                break;
-            }
-            let home = self.home(hash_of(&self.states[e as usize - 1].0));
-            // The entry stays if its home lies cyclically in (at, j]; otherwise it fills the
-            // hole, which moves to `j`.
-            let stays = if at <= j {
-                at < home && home <= j
-            } else {
-                at < home || home <= j
-            };
-            if !stays {
-                self.table[at] = e;
-                at = j;
-            }
-        }
-        self.table[at] = 0;
-    }
-
-    /// Evicts state `i` (at rest, not in `active`): deletes its table entry, moves the last
-    /// state into its place (re-pointing that key's table entry and, if active, its entry in
-    /// `active`), and keeps the window state as a spare.
+    /// Evicts state `i` (at rest, not in `active`): the table moves its last entry into the
+    /// hole (re-pointed here in `active` if it is active), and the window state is kept as a
+    /// spare.
     fn evict(&mut self, i: usize) {
-        let at = self.slot_of(i);
-        self.delete_slot(at);
         let last = self.states.len() - 1;
-        if i != last {
-            let at = self.slot_of(last);
-            self.table[at] = i as u32 + 1;
-            if self.states[last].2 {
-                // Evictions follow `merge_fresh` in the same watermark: every active key is in
-                // `active`.
-                debug_assert!(self.fresh.is_empty());
-                let k = &self.states[last].0;
-                let p = self
-                    .active
-                    .partition_point(|&s| self.states[s as usize].0 < *k);
-                debug_assert_eq!(self.active.get(p), Some(&(last as u32)));
-                self.active[p] = i as u32;
-            }
+        if i != last && self.states.entry(last).1.active {
+            // Evictions follow `merge_fresh` in the same watermark: every active key is in
+            // `active`.
+            debug_assert!(self.fresh.is_empty());
+            let k = &self.states.entry(last).0;
+            let p = self
+                .active
+                .partition_point(|&s| self.states.entry(s as usize).0 < *k);
+            debug_assert_eq!(self.active.get(p), Some(&(last as u32)));
+            self.active[p] = i as u32;
         }
-        let (_, w, _) = self.states.swap_remove(i);
-        self.spare.push(w);
+        let (_, slot) = self.states.swap_remove(i);
+        self.spare.push(slot.state);
         self.evicted += 1;
-    }
-
-    fn place(&mut self, h: u64, i: usize) {
-        let mask = self.table.len() - 1;
-        let mut at = self.home(h);
-        while self.table[at] != 0 {
-            at = (at + 1) & mask;
-        }
-        self.table[at] = i as u32 + 1;
     }
 }
 
@@ -558,19 +433,17 @@ where
         let k = (self.key)(&x);
         let agg = self.proto.op().lift((self.value)(x));
         let h = hash_of(&k);
-        let i = match self.find(&k, h) {
+        let i = match self.states.find(&k, h) {
             Some(i) => i,
             None => self.add(k, h),
         };
-        let mut s = &mut self.states[i];
-        if !s.2 {
+        if !self.states.entry(i).1.active {
             // At rest since some watermark (or new): bring it up to date (it emits nothing).
             self.activate(i);
-            s = &mut self.states[i];
         }
         // Not late for the operator, hence not for the key's windows (whose watermark is the
         // operator's, or lags it while no state is due).
-        match s.1.insert(ts, &agg) {
+        match self.states.entry_mut(i).1.state.insert(ts, &agg) {
             Ok(()) => Ok(()),
             Err(l) => Err(out_of_step(l)),
         }
@@ -601,7 +474,8 @@ where
         let mut rested = false;
         let mut due = EventTime::MAX;
         for &i in &self.active {
-            let (k, w, _) = &mut self.states[i as usize];
+            let (k, slot) = self.states.entry_mut(i as usize);
+            let w = &mut slot.state;
             w.advance(wm, |r| {
                 if failed.is_none()
                     && let Err(e) = out.emit(r.timestamp(), L::result(k.clone(), r))
@@ -622,12 +496,12 @@ where
             } = self;
             resting.clear();
             active.retain(|&i| {
-                let s = &mut states[i as usize];
-                s.2 = s.1.has_pending();
-                if !s.2 {
+                let (_, s) = states.entry_mut(i as usize);
+                s.active = s.state.has_pending();
+                if !s.active {
                     resting.push(i);
                 }
-                s.2
+                s.active
             });
             // Highest index first: every state that moves into a hole is one that stays.
             resting.sort_unstable_by(|a, b| b.cmp(a));
@@ -642,6 +516,19 @@ where
         }
     }
 
+    fn state(&mut self, state: &mut dyn StateVisitor) {
+        state.visit("keys", &mut self.states);
+        state.visit("active", &mut self.active);
+        state.visit("fresh", &mut self.fresh);
+        state.visit("watermark", &mut self.watermark);
+        state.visit("due", &mut self.due);
+        state.visit("late", &mut self.late);
+    }
+
+    fn live(&self, live: &mut Live) {
+        live.late += self.late;
+    }
+
     fn metrics(&self, m: &mut Metrics) {
         m.add(L::METRIC, self.late);
         m.add("keys_evicted", self.evicted);
@@ -651,6 +538,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::StateHasher;
     use lute_window::ops::Sum;
     use lute_window::window::SlidingSpec;
     use std::collections::BTreeMap;
@@ -688,14 +576,17 @@ mod tests {
             *expect.entry(key.clone()).or_default() += i;
             op.process(i % 100, (key, i), &mut out).unwrap();
         }
-        assert!(op.table.len() >= 2 * op.states.len(), "load at most 1/2");
+        assert!(
+            op.states.slots().len() >= 2 * op.states.len(),
+            "load at most 1/2"
+        );
         op.on_watermark(100, &mut out).unwrap();
         let got: Vec<(String, i64)> = out.0.drain(..).map(|(_, (k, r))| (k, r.value)).collect();
         let want: Vec<(String, i64)> = expect.into_iter().collect();
         assert_eq!(got, want);
         // Every window has ended: every key is evicted, its state kept as a spare.
         assert!(op.active.is_empty() && op.states.is_empty());
-        assert!(op.table.iter().all(|&e| e == 0));
+        assert!(op.states.slots().iter().all(|&e| e == 0));
         assert_eq!((op.spare.len(), op.evicted), (3001, 3001));
         // A key at rest comes back: it is brought up to the watermark and counted again.
         op.process(150, ("k7".to_owned(), 5), &mut out).unwrap();
@@ -790,21 +681,24 @@ mod tests {
             let grow = live.len() < 3000 || rnd() % 2 == 0;
             if grow || live.is_empty() {
                 let k = rnd() % 1_000_000;
-                if op.find(&k, hash_of(&k)).is_none() {
+                if op.states.find(&k, hash_of(&k)).is_none() {
                     op.add(k, hash_of(&k));
                     live.push(k);
                 }
             } else {
                 let k = live.swap_remove((rnd() % live.len() as u64) as usize);
-                let i = op.find(&k, hash_of(&k)).expect("a live key is found");
+                let i = op
+                    .states
+                    .find(&k, hash_of(&k))
+                    .expect("a live key is found");
                 op.evict(i);
             }
             if round % 499 == 0 {
                 for k in &live {
-                    let i = op.find(k, hash_of(k)).expect("a live key is found");
-                    assert_eq!(op.states[i].0, *k);
+                    let i = op.states.find(k, hash_of(k)).expect("a live key is found");
+                    assert_eq!(op.states.entry(i).0, *k);
                 }
-                let entries = op.table.iter().filter(|&&e| e != 0).count();
+                let entries = op.states.slots().iter().filter(|&&e| e != 0).count();
                 assert_eq!(entries, op.states.len());
                 assert_eq!(op.states.len(), live.len());
             }

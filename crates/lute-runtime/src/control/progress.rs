@@ -1,42 +1,23 @@
 //! Progress: what the control plane knows of a running job.
 //!
-//! Every worker reports, at most once per [`Config::progress_interval`](crate::Config), each
-//! of its stages' figures (records taken in, the stage's watermark) to the control plane on the
-//! report ring, without blocking: a report that does not fit is dropped (the figures are
-//! cumulative, so the next one carries it). The control plane combines them per *stage* (a
-//! source or an exchange, over the workers that run it): records summed, the watermark the
-//! minimum, i.e. the job's event-time frontier at that stage. Workers start each round of
-//! reports at a rotating stage, and the control plane drains every waiting report (acting on
-//! a failure first) before it calls the observer, so a full ring starves no stage. An
-//! observer set with [`Config::on_progress`](crate::Config::on_progress) is called on the
-//! control-plane thread at most once per interval while the job runs, and once at the end of
-//! a successful job; a panic in it fails the job ([`crate::JobError::Observer`]).
+//! Every worker publishes its stages' figures into its live counters ([`crate::metrics`]) once
+//! per [`Config::progress_interval`](crate::Config) and when it finishes, then sends a tick to
+//! wake the control plane. The control plane reads the counters and combines them per *stage*
+//! (a source or an exchange, over the workers that run it): records and batches summed, the
+//! watermark the minimum, i.e. the job's event-time frontier at that stage. It drains every
+//! waiting report (acting on a failure first) before it calls the observer. An observer set
+//! with [`Config::on_progress`](crate::Config::on_progress) is called on the control-plane
+//! thread at most once per interval while the job runs, and once at the end of a successful
+//! job; a panic in it fails the job ([`crate::JobError::Observer`]).
 //!
 //! A stage is identified by its instances sharing one name allocation (they are built from
 //! one pipeline); two stages whose names are equal strings are reported separately, and
 //! [`Progress::stage`] returns the first.
 
+use crate::metrics::WorkerCounters;
 use crate::operator::EventTime;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// One stage's figures on one worker (cumulative).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StageProgress {
-    /// Records taken in: read from the source, or received through the exchange.
-    pub records: u64,
-    /// The stage's watermark: the last one a source emitted, or a receiver's input minimum.
-    pub watermark: EventTime,
-}
-
-impl Default for StageProgress {
-    fn default() -> Self {
-        Self {
-            records: 0,
-            watermark: EventTime::MIN,
-        }
-    }
-}
 
 /// One stage over every worker that runs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +28,14 @@ pub struct StageStatus {
     pub workers: usize,
     /// Records taken in, summed over its workers.
     pub records: u64,
+    /// Records sent on into an exchange, summed over its workers.
+    pub records_out: u64,
+    /// Batches received and sent, summed over its workers.
+    pub batches: u64,
+    /// Late records its operators saw, summed over its workers.
+    pub late: u64,
+    /// Barriers that passed it, summed over its workers.
+    pub barriers: u64,
     /// The minimum of its workers' watermarks: every record still to come to this stage on
     /// time has an event time at least this.
     pub watermark: EventTime,
@@ -61,6 +50,10 @@ pub struct Progress {
     pub workers: usize,
     /// Workers that have stopped (finished, or failed: then the job is being cancelled).
     pub finished_workers: usize,
+    /// Times workers parked (idle strategy `SpinYieldPark`), summed.
+    pub parks: u64,
+    /// Checkpoints completed.
+    pub checkpoints: u64,
     /// `true` once, in the last call: every worker finished and the job succeeded.
     pub done: bool,
     /// Time since the control plane started the workers.
@@ -84,13 +77,10 @@ impl std::fmt::Debug for ProgressObserver {
     }
 }
 
-/// The control plane's table: per worker, its stages' latest figures and which job-wide
-/// stage each one is.
+/// The control plane's table: per worker, which job-wide stage each of its stages is.
 pub(crate) struct Table {
     /// `[worker][local stage]`: index into `stages`.
     which: Vec<Vec<usize>>,
-    /// `[worker][local stage]`: the latest figures.
-    latest: Vec<Vec<StageProgress>>,
     /// Job-wide stages: name and workers.
     stages: Vec<(Arc<str>, usize)>,
 }
@@ -116,28 +106,15 @@ impl Table {
                     .collect()
             })
             .collect();
-        let latest = names
-            .iter()
-            .map(|ws| vec![StageProgress::default(); ws.len()])
-            .collect();
-        Self {
-            which,
-            latest,
-            stages,
-        }
+        Self { which, stages }
     }
 
-    /// Records a report; out-of-range indices (never sent) are ignored.
-    pub(crate) fn update(&mut self, worker: usize, stage: usize, p: StageProgress) {
-        if let Some(slot) = self.latest.get_mut(worker).and_then(|w| w.get_mut(stage)) {
-            *slot = p;
-        }
-    }
-
-    /// The job's progress now.
+    /// The job's progress now, read from the workers' live counters.
     pub(crate) fn progress(
         &self,
+        counters: &[Arc<WorkerCounters>],
         finished_workers: usize,
+        checkpoints: u64,
         done: bool,
         elapsed: Duration,
     ) -> Progress {
@@ -148,19 +125,33 @@ impl Table {
                 name: name.clone(),
                 workers: *workers,
                 records: 0,
+                records_out: 0,
+                batches: 0,
+                late: 0,
+                barriers: 0,
                 watermark: EventTime::MAX,
             })
             .collect();
-        for (which, latest) in self.which.iter().zip(&self.latest) {
-            for (&i, p) in which.iter().zip(latest) {
-                stages[i].records += p.records;
-                stages[i].watermark = stages[i].watermark.min(p.watermark);
+        let mut parks = 0;
+        for (which, c) in self.which.iter().zip(counters) {
+            parks += WorkerCounters::get(&c.parks);
+            for (&i, sc) in which.iter().zip(c.stages.iter()) {
+                let f = sc.read();
+                let s = &mut stages[i];
+                s.records += f.records_in;
+                s.records_out += f.records_out;
+                s.batches += f.batches;
+                s.late += f.late;
+                s.barriers += f.barriers;
+                s.watermark = s.watermark.min(f.watermark);
             }
         }
         Progress {
             stages,
             workers: self.which.len(),
             finished_workers,
+            parks,
+            checkpoints,
             done,
             elapsed,
         }
