@@ -1,17 +1,22 @@
 //! [`Exchanged`]: a stream after an exchange: a data-defined merge of the exchange's inputs,
 //! then a fused chain; [`KeyedStream`] is the one `key_by` returns.
 
-use super::join::Joined;
-use super::{Collect, Plan};
-use super::{ExchangedThen, Pipeline};
-use crate::error::{BuildError, OperatorError};
+use crate::config::Config;
+use crate::error::BuildError;
+use crate::exchange::merge::ExchangeReceiver;
 use crate::exchange::{ByKey, SameWorker};
-use crate::operator::sink::{CallbackSink, FileSink};
-use crate::operator::{EventTime, Filter, FlatMap, Identity, Map, Named, Operator, Then, TryMap};
+use crate::exec::exchange_stage::ExchangeStage;
+use crate::exec::stage::Downstream;
+use crate::operator::factory::instance;
+use crate::operator::{Identity, Named, Operator, Then};
+use crate::plan::adapt::Fused;
 use crate::plan::adapt::Same;
+use crate::plan::explain::chain_line;
 use crate::plan::physical::ExchangeInput;
 use crate::plan::{ChainEdge, Inputs, Names, Produce};
-use lute_window::window::SlidingSpec;
+use crate::plan::{Inboxes, Stages, resolve};
+use lute_core::WorkerId;
+use std::fmt::Write as _;
 use std::hash::Hash;
 use std::sync::Arc;
 
@@ -133,9 +138,75 @@ where
     }
 }
 
-impl<T: Send + 'static, C: Operator<T>, I: Inputs<T>> Exchanged<T, C, I>
+impl<T: Send + 'static, C: Operator<T>, I: Inputs<T>> Produce for Exchanged<T, C, I>
 where
     C::Out: Send + 'static,
 {
-    pipeline_methods!(ExchangedThen[T, C, I]);
+    type Out = C::Out;
+
+    fn names(&self) -> &Names {
+        &self.names
+    }
+
+    fn describe(&self, config: &Config, s: &mut String, indent: &str) {
+        let inner = format!("{indent}    ");
+        let p = self.parallelism(config.workers).unwrap_or(config.workers);
+        let fused = p == 1 && self.inputs.fusable(config.workers);
+        self.inputs
+            .describe(config, s, &inner, (!fused).then_some(p));
+        if fused {
+            let _ = writeln!(
+                s,
+                "{indent}{} fused away: one input at parallelism 1, every key is local (no \
+                 ring, no batches)",
+                self.label
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "{indent}{} on workers 0..{p}: merge of the input rings by (event time, kind, \
+                 input): the order is defined by the data  [stage: L3, one dynamic call per step]",
+                self.label,
+            );
+        }
+        chain_line(s, indent, config, &self.chain_names, &self.edges);
+    }
+
+    fn fusable(&self) -> bool {
+        // Only a single-input exchange can fuse; the parallelism is checked by the caller.
+        self.inputs.count() == 1
+    }
+
+    fn parallelism(&self, workers: usize) -> Result<usize, BuildError> {
+        resolve(self.parallelism, workers, &self.head)
+    }
+
+    fn attach<D: Downstream<C::Out> + 'static>(
+        &self,
+        config: &Config,
+        stages: &mut Stages,
+        down: &mut dyn FnMut(usize) -> Result<D, BuildError>,
+    ) -> Result<(), BuildError> {
+        let n = self.parallelism(config.workers)?;
+        if n == 1 && self.inputs.fusable(config.workers) {
+            let fused = Fused {
+                chain: instance(&self.chain, WorkerId(0)),
+                down: down(0)?,
+            };
+            return self.inputs.fuse(config, stages, fused);
+        }
+        let mut inboxes = Inboxes((0..n).map(|_| Vec::new()).collect());
+        self.inputs.build(config, stages, &mut inboxes, n)?;
+        for (w, rings) in inboxes.0.into_iter().enumerate() {
+            stages.per_worker[w].push(Box::new(ExchangeStage::new(
+                self.head.clone(),
+                ExchangeReceiver::new(rings),
+                instance(&self.chain, WorkerId::from(w)),
+                down(w)?,
+            )));
+        }
+        Ok(())
+    }
 }
+
+impl<T, C, I> crate::plan::sealed::Sealed for Exchanged<T, C, I> {}

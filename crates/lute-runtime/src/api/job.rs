@@ -179,3 +179,11 @@ impl<T> Collect<T> {
         self.plan.explain(config)
     }
 }
+
+/// A complete job from its last pipeline (ending in a sink).
+pub(crate) fn plan<P: crate::plan::Produce<Out = ()>>(p: P) -> Plan {
+    Plan {
+        names: Arc::new(p.names().0.clone()),
+        job: Box::new(p),
+    }
+}

@@ -1,5 +1,17 @@
-//! Builder methods shared by [`Stream`](super::Stream) and [`Exchanged`](super::Exchanged),
-//! written once (in terms of their `apply`).
+//! Builder methods shared by [`Stream`] and [`Exchanged`], written once (in terms of their
+//! `apply`).
+
+use super::join::Joined;
+use super::{
+    Collect, Exchanged, ExchangedThen, KeyedStream, Pipeline, Plan, Stream, StreamThen, Union,
+};
+use crate::error::{BuildError, OperatorError};
+use crate::operator::sink::{CallbackSink, FileSink};
+use crate::operator::{EventTime, Filter, FlatMap, Identity, Map, Named, Operator, TryMap};
+use crate::plan::{Inputs, Produce};
+use crate::source::Source;
+use lute_window::window::SlidingSpec;
+use std::hash::Hash;
 
 macro_rules! pipeline_methods {
     ($Next:ident [$($pre:ty),*]) => {
@@ -98,7 +110,7 @@ macro_rules! pipeline_methods {
 
         /// Ends the job in a sink operator.
         pub fn sink<O: Operator<C::Out, Out = ()>>(self, name: &str, op: O) -> Plan {
-            crate::plan::plan(self.apply(name, op))
+            super::job::plan(self.apply(name, op))
         }
 
         /// Ends the job in a callback called for every record.
@@ -123,4 +135,18 @@ macro_rules! pipeline_methods {
             super::job::collect_with(|sink| self.sink("collect", sink))
         }
     };
+}
+
+impl<S: Source, C: Operator<S::Item>> Stream<S, C>
+where
+    C::Out: Send + 'static,
+{
+    pipeline_methods!(StreamThen[S, C]);
+}
+
+impl<T: Send + 'static, C: Operator<T>, I: Inputs<T>> Exchanged<T, C, I>
+where
+    C::Out: Send + 'static,
+{
+    pipeline_methods!(ExchangedThen[T, C, I]);
 }

@@ -15,7 +15,6 @@ pub mod adapt;
 pub mod explain;
 pub mod physical;
 
-use crate::api::Plan;
 use crate::config::Config;
 use crate::error::{BuildError, OperatorId};
 use crate::exchange::{LinkId, LinkReceiver};
@@ -181,19 +180,10 @@ impl<P: Produce<Out = ()>> Build for P {
     }
 }
 
-pub(crate) fn plan<P: Produce<Out = ()>>(p: P) -> Plan {
-    Plan {
-        names: Arc::new(p.names().0.clone()),
-        job: Box::new(p),
-    }
-}
-
 /// Seals [`Produce`], [`Inputs`] and [`Tagger`]: only this crate's builders implement them.
 pub(crate) mod sealed {
     /// The seal.
     pub trait Sealed {}
-    impl<S, C> Sealed for crate::api::Stream<S, C> {}
-    impl<T, C, I> Sealed for crate::api::Exchanged<T, C, I> {}
     impl<P, R, G> Sealed for super::physical::ExchangeInput<P, R, G> {}
     impl<A: Sealed, B: Sealed> Sealed for (A, B) {}
     impl Sealed for super::adapt::Same {}

@@ -2,21 +2,13 @@
 //! job's link factory for every link of an exchange, and fuse an exchange away when it has one
 //! input at parallelism 1 (every key is local).
 
-use super::adapt::{Fused, TagDown};
-use super::explain::chain_line;
-use super::{Inboxes, Inputs, Names, Produce, Stages, Tagger, resolve};
-use crate::api::{Exchanged, Stream};
+use super::adapt::TagDown;
+use super::{Inboxes, Inputs, Names, Produce, Stages, Tagger};
 use crate::config::Config;
 use crate::error::BuildError;
-use crate::exchange::merge::ExchangeReceiver;
 use crate::exchange::sender::ExchangeSender;
 use crate::exchange::{LinkId, Partition};
-use crate::exec::exchange_stage::ExchangeStage;
-use crate::exec::source_stage::SourceStage;
 use crate::exec::stage::Downstream;
-use crate::operator::Operator;
-use crate::operator::factory::instance;
-use crate::source::Source;
 use lute_core::WorkerId;
 use std::fmt::Write as _;
 
@@ -174,133 +166,5 @@ impl<T, E1: Inputs<T>, E2: Inputs<T>> Inputs<T> for (E1, E2) {
         _: X,
     ) -> Result<(), BuildError> {
         unreachable!("two inputs never fuse into one stage (not `fusable`)")
-    }
-}
-
-impl<S: Source, C: Operator<S::Item>> Produce for Stream<S, C>
-where
-    C::Out: Send + 'static,
-{
-    type Out = C::Out;
-
-    fn names(&self) -> &Names {
-        &self.names
-    }
-
-    fn describe(&self, config: &Config, s: &mut String, indent: &str) {
-        let p = self.parallelism(config.workers).unwrap_or(config.workers);
-        let _ = writeln!(
-            s,
-            "{indent}source `{}` on workers 0..{p} (partition w of {p}); watermark = max event \
-             time - {} every {} records  [stage: L3, one dynamic call per step of up to {} \
-             records]",
-            self.source_name, self.watermarks.delay, self.watermarks.every, config.step_budget
-        );
-        chain_line(s, indent, config, &self.chain_names, &self.edges);
-    }
-
-    fn fusable(&self) -> bool {
-        true
-    }
-
-    fn parallelism(&self, workers: usize) -> Result<usize, BuildError> {
-        resolve(self.parallelism, workers, &self.source_name)
-    }
-
-    fn attach<D: Downstream<C::Out> + 'static>(
-        &self,
-        config: &Config,
-        stages: &mut Stages,
-        down: &mut dyn FnMut(usize) -> Result<D, BuildError>,
-    ) -> Result<(), BuildError> {
-        let p = self.parallelism(config.workers)?;
-        if self.watermarks.every == 0 {
-            return Err(BuildError::Zero {
-                what: "the watermark strategy's `every`",
-            });
-        }
-        for (w, st) in stages.per_worker.iter_mut().enumerate().take(p) {
-            let worker = WorkerId::from(w);
-            st.push(Box::new(SourceStage::new(
-                (self.source_id, self.source_name.clone()),
-                instance(&self.source, worker),
-                instance(&self.chain, worker),
-                down(w)?,
-                self.watermarks,
-                (w, p),
-            )));
-        }
-        Ok(())
-    }
-}
-
-impl<T: Send + 'static, C: Operator<T>, I: Inputs<T>> Produce for Exchanged<T, C, I>
-where
-    C::Out: Send + 'static,
-{
-    type Out = C::Out;
-
-    fn names(&self) -> &Names {
-        &self.names
-    }
-
-    fn describe(&self, config: &Config, s: &mut String, indent: &str) {
-        let inner = format!("{indent}    ");
-        let p = self.parallelism(config.workers).unwrap_or(config.workers);
-        let fused = p == 1 && self.inputs.fusable(config.workers);
-        self.inputs
-            .describe(config, s, &inner, (!fused).then_some(p));
-        if fused {
-            let _ = writeln!(
-                s,
-                "{indent}{} fused away: one input at parallelism 1, every key is local (no \
-                 ring, no batches)",
-                self.label
-            );
-        } else {
-            let _ = writeln!(
-                s,
-                "{indent}{} on workers 0..{p}: merge of the input rings by (event time, kind, \
-                 input): the order is defined by the data  [stage: L3, one dynamic call per step]",
-                self.label,
-            );
-        }
-        chain_line(s, indent, config, &self.chain_names, &self.edges);
-    }
-
-    fn fusable(&self) -> bool {
-        // Only a single-input exchange can fuse; the parallelism is checked by the caller.
-        self.inputs.count() == 1
-    }
-
-    fn parallelism(&self, workers: usize) -> Result<usize, BuildError> {
-        resolve(self.parallelism, workers, &self.head)
-    }
-
-    fn attach<D: Downstream<C::Out> + 'static>(
-        &self,
-        config: &Config,
-        stages: &mut Stages,
-        down: &mut dyn FnMut(usize) -> Result<D, BuildError>,
-    ) -> Result<(), BuildError> {
-        let n = self.parallelism(config.workers)?;
-        if n == 1 && self.inputs.fusable(config.workers) {
-            let fused = Fused {
-                chain: instance(&self.chain, WorkerId(0)),
-                down: down(0)?,
-            };
-            return self.inputs.fuse(config, stages, fused);
-        }
-        let mut inboxes = Inboxes((0..n).map(|_| Vec::new()).collect());
-        self.inputs.build(config, stages, &mut inboxes, n)?;
-        for (w, rings) in inboxes.0.into_iter().enumerate() {
-            stages.per_worker[w].push(Box::new(ExchangeStage::new(
-                self.head.clone(),
-                ExchangeReceiver::new(rings),
-                instance(&self.chain, WorkerId::from(w)),
-                down(w)?,
-            )));
-        }
-        Ok(())
     }
 }

@@ -219,3 +219,28 @@ impl<K: Hash + Eq, V> KeyedTable<K, V> {
         self.index[at] = 0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two-word keys that differ only in their high bits do not collide (with a multiply per
+    /// word and no fold, `(a << 56, b << 56)` gave 256 distinct hashes for 65 536 keys).
+    #[test]
+    fn state_hasher_mixes_high_bits_across_words() {
+        use std::hash::Hasher as _;
+        let h = |k: (u64, u64)| {
+            let mut s = StateHasher::default();
+            k.hash(&mut s);
+            s.finish()
+        };
+        let mut distinct = std::collections::HashSet::new();
+        for a in 0..256u64 {
+            for b in 0..256u64 {
+                distinct.insert(h((a << 56, b << 56)));
+            }
+        }
+        assert_eq!(distinct.len(), 65_536);
+        assert_ne!(h((0, 0)), h((1 << 56, 0x15 << 56)));
+    }
+}
